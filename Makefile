@@ -1,0 +1,77 @@
+# shopapi — the two commands: `make run` and `make test`. Everything installs into .venv.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+FAKESTRIPE_PORT ?= 12111
+DEV_WEBHOOK_SECRET := whsec_local_development_only
+
+.PHONY: run test lint fmt schema schema-check install install-dev migrate demo fakestripe clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Local development: SQLite, DEBUG on, fakestripe unless STRIPE_SECRET_KEY is set.
+run: install-dev
+	@set -euo pipefail; \
+	export DEBUG=$${DEBUG:-1}; \
+	if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
+	  export STRIPE_SECRET_KEY=sk_test_local_fakestripe STRIPE_WEBHOOK_SECRET=$(DEV_WEBHOOK_SECRET); \
+	  export STRIPE_API_BASE=http://127.0.0.1:$(FAKESTRIPE_PORT); \
+	  $(PY) -m fakestripe --host 127.0.0.1 --port $(FAKESTRIPE_PORT) \
+	    --webhook-url http://$(HOST):$(PORT)/api/v1/payments/stripe/webhook/ \
+	    --webhook-secret $(DEV_WEBHOOK_SECRET) & \
+	  fs_pid=$$!; trap 'kill $$fs_pid 2>/dev/null' EXIT INT TERM; \
+	  echo "fakestripe (local Stripe stand-in): http://127.0.0.1:$(FAKESTRIPE_PORT)"; \
+	else \
+	  echo "Using real Stripe (test mode keys from STRIPE_SECRET_KEY)."; \
+	fi; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py seed_demo; \
+	echo "API:     http://$(HOST):$(PORT)/api/v1/"; \
+	echo "Docs:    http://$(HOST):$(PORT)/api/v1/docs/"; \
+	echo "Admin:   http://$(HOST):$(PORT)/admin/"; \
+	echo "Health:  http://$(HOST):$(PORT)/healthz"; \
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	SECRET_KEY=lint $(VENV)/bin/mypy .
+	SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory schema-check
+
+fmt: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Regenerate the committed OpenAPI schema.
+schema: install-dev
+	SECRET_KEY=schema $(PY) manage.py spectacular --file schema.yml --validate --fail-on-warn
+
+schema-check: install-dev
+	@tmp=$$(mktemp); \
+	SECRET_KEY=schema $(PY) manage.py spectacular --file $$tmp --validate --fail-on-warn || exit 1; \
+	if ! diff -u schema.yml $$tmp; then echo "schema.yml is stale: run 'make schema' and commit it." >&2; rm -f $$tmp; exit 1; fi; \
+	rm -f $$tmp; echo "schema.yml is up to date."
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Customer and staff accounts: registration, JWT tokens, the current user."""

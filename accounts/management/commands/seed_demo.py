@@ -1,0 +1,38 @@
+"""`manage.py seed_demo`: the demo shop for `make run` (a small catalog, a customer, a staff user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from accounts.models import User
+
+DEMO_USERS = [
+    # username, email, password, is_staff
+    ("demo", "demo@example.com", "demo-shopper-2026", False),
+    ("staff", "staff@example.com", "staff-backoffice-2026", True),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog and the demo accounts (idempotent); prints the credentials."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("seed_catalog", products=12, categories=3, verbosity=0)
+        for username, email, password, is_staff in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"email": email, "is_staff": is_staff}
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+            if is_staff:
+                # Staff run the shop: every model permission of the shop's apps, refunds included.
+                user.user_permissions.set(
+                    Permission.objects.filter(content_type__app_label__in=["catalog", "checkout", "accounts"])
+                )
+            role = "staff (admin at /admin/)" if is_staff else "customer"
+            self.stdout.write(f"demo {role}: username={username} password={password}")

@@ -1,0 +1,1 @@
+"""The product catalog: categories and products, public and read-only over the API."""

@@ -1,0 +1,1 @@
+"""Carts, orders and payments: the part of shopapi that must never charge twice."""

@@ -1,0 +1,1 @@
+"""checkout selectors, split by area (carts, checkout, orders, refunds)."""

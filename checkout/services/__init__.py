@@ -1,0 +1,1 @@
+"""checkout services, split by area (carts, checkout, orders, refunds)."""

@@ -1,0 +1,1 @@
+"""checkout views, split by area (carts, checkout, orders, refunds)."""

@@ -1,0 +1,1 @@
+"""shopapi: a headless commerce API that never charges a customer twice."""
