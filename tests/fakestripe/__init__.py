@@ -1,0 +1,1 @@
+"""Tests for the fakestripe Stripe stand-in, driven through the official SDK."""
