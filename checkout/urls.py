@@ -2,6 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
+from checkout.views.carts import CartViewSet
+
 router = SimpleRouter()
+router.register("carts", CartViewSet, basename="cart")
 
 urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""Checkout serializers, one module per area (carts, checkout, orders)."""

@@ -1,0 +1,137 @@
+"""Cart serializers: validate cart-line input and shape carts and lines (they never write).
+
+Amounts come from the products' current prices via `checkout.selectors.carts`, never from
+the client. Cart querysets must come from the cart selectors (lines, products and
+categories prefetched) so shaping costs no queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.serializers import ProductSerializer
+from checkout.models import Cart, CartItem
+from checkout.selectors.carts import CartTotals, cart_totals
+from checkout.services.carts import cart_max_quantity
+
+_MAX_PK = 2**63 - 1
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: numeric strings ("3"), floats (1.5, even 1.0) and booleans are rejected.
+
+    The API speaks JSON, so an integer is sent as one; accepting "3" would also accept "3.0",
+    " 3" and friends, which clients then come to rely on.
+    """
+
+    default_error_messages = {"invalid": "A JSON integer is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QuantityField(StrictIntegerField):
+    """1..settings.CART_MAX_QUANTITY, read at validation time (settings can change in tests)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault(
+            "help_text", f"Integer number of units, 1..{settings.CART_MAX_QUANTITY} (CART_MAX_QUANTITY)."
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        value = super().to_internal_value(data)
+        maximum = cart_max_quantity()
+        if value > maximum:
+            raise serializers.ValidationError(
+                f"Ensure this value is less than or equal to {maximum}.", code="max_value"
+            )
+        return value
+
+
+class CartItemAddSerializer(serializers.Serializer[dict[str, int]]):
+    """Input of `POST /carts/{id}/items/`."""
+
+    product_id = StrictIntegerField(
+        min_value=1, max_value=_MAX_PK, help_text="Id of an active product in the cart's currency."
+    )
+    quantity = QuantityField()
+
+
+class CartItemUpdateSerializer(serializers.Serializer[dict[str, int]]):
+    """Input of `PATCH /carts/{id}/items/{item_id}/`: the line's new quantity."""
+
+    quantity = QuantityField()
+
+
+class CartLineSerializer(serializers.ModelSerializer[CartItem]):
+    """line = {id, product, quantity, unit_amount, line_total}, at the product's current price."""
+
+    product = ProductSerializer(read_only=True)
+    unit_amount = serializers.IntegerField(
+        source="product.unit_amount", read_only=True, help_text="Current price per unit, minor units."
+    )
+    line_total = serializers.SerializerMethodField(help_text="unit_amount × quantity, minor units.")
+
+    class Meta:
+        model = CartItem
+        fields = ["id", "product", "quantity", "unit_amount", "line_total"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_line_total(self, item: CartItem) -> int:
+        return item.product.unit_amount * item.quantity
+
+
+class CartSerializer(serializers.ModelSerializer[Cart]):
+    """cart = {id, status, items, total_amount, currency, item_count, created_at, updated_at}."""
+
+    items = CartLineSerializer(many=True, read_only=True)
+    total_amount = serializers.SerializerMethodField(
+        help_text="Sum of line totals at current prices, minor units."
+    )
+    currency = serializers.SerializerMethodField(
+        help_text="Lowercase ISO code of the lines; DEFAULT_CURRENCY for an empty cart."
+    )
+    item_count = serializers.SerializerMethodField(
+        help_text="Sum of the lines' quantities (units in the cart), not the number of lines."
+    )
+
+    class Meta:
+        model = Cart
+        fields = [
+            "id",
+            "status",
+            "items",
+            "total_amount",
+            "currency",
+            "item_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _totals(self, cart: Cart) -> CartTotals:
+        cache: dict[Any, CartTotals] = self.__dict__.setdefault("_totals_cache", {})
+        if cart.pk not in cache:
+            cache[cart.pk] = cart_totals(cart)
+        return cache[cart.pk]
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_total_amount(self, cart: Cart) -> int:
+        return self._totals(cart).total_amount
+
+    @extend_schema_field(serializers.CharField())
+    def get_currency(self, cart: Cart) -> str:
+        return self._totals(cart).currency
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_item_count(self, cart: Cart) -> int:
+        return self._totals(cart).item_count
