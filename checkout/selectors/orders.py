@@ -1,0 +1,39 @@
+"""Order reads scoped to their owner, with items and events prefetched (constant query count)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+
+from checkout.models import Order, OrderEvent, OrderItem
+from shopapi.exceptions import NotFoundError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+ORDER_NOT_FOUND_MESSAGE = "Order not found."
+
+
+def orders_for_user(*, user: AbstractBaseUser | AnonymousUser, status: str | None = None) -> QuerySet[Order]:
+    """The user's orders, newest first, with items and events prefetched (3 queries for any page)."""
+    qs = (
+        Order.objects.filter(user_id=cast(int, user.pk))
+        .prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def order_get_for_user(*, order_id: UUID, user: AbstractBaseUser | AnonymousUser) -> Order:
+    """One of the user's orders with items and events; `NotFoundError` (404) for anyone else's."""
+    order = orders_for_user(user=user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFoundError(ORDER_NOT_FOUND_MESSAGE, code="order_not_found")
+    return order

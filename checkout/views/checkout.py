@@ -1,0 +1,51 @@
+"""`POST /api/v1/carts/{id}/checkout/`: start (or resume) paying for the caller's cart."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from checkout.serializers.orders import CheckoutSerializer
+from checkout.services.checkout import checkout_start
+from shopapi.schema import error_responses
+
+
+class CartCheckoutView(APIView):
+    """One pending order and one payable Stripe Checkout Session per cart content."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["checkout"],
+        operation_id="carts_checkout",
+        summary="Check out a cart: get the Stripe Checkout URL to pay it",
+        description=(
+            "Creates a pending order snapshotting the cart and a Stripe Checkout Session (201). "
+            "Calling it again while that session is open and the cart is unchanged returns the same "
+            "order and `checkout_url` (200): double clicks, retries and second devices never open a "
+            "second payable session. A changed cart expires the previous session first. "
+            "409 `cart_already_paid` when the previous session was paid meanwhile, "
+            "409 `payment_in_progress` while an asynchronous payment is processing, "
+            "400 `cart_empty` / `product_unavailable` / `currency_mismatch` / `order_too_large`, "
+            "502/503 when Stripe fails (the order is kept as `failed`; retry)."
+        ),
+        parameters=[OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Cart id.")],
+        request=None,
+        responses={
+            201: OpenApiResponse(CheckoutSerializer, description="A new order and Checkout Session."),
+            200: OpenApiResponse(CheckoutSerializer, description="The open session for this content."),
+            **error_responses(400, 401, 404, 409, 502, 503),
+        },
+    )
+    def post(self, request: Request, id: UUID) -> Response:
+        result = checkout_start(cart_id=id, user=request.user)
+        return Response(
+            CheckoutSerializer(result.order).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )

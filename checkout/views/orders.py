@@ -1,0 +1,124 @@
+"""Order endpoints: the caller's order history, confirm after paying, cancel while pending."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from checkout.models import Order
+from checkout.selectors.orders import order_get_for_user, orders_for_user
+from checkout.serializers.orders import OrderConfirmSerializer, OrderSerializer
+from checkout.services.orders import order_cancel, order_confirm
+from shopapi.exceptions import NotFoundError
+from shopapi.schema import error_responses
+
+UUID_REGEX = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ORDER_ID_PARAM = OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Order id.")
+
+
+class OrderCursorPagination(CursorPagination):
+    """Newest first; stable under inserts (cursor, not page numbers)."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _parse_uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise NotFoundError("Order not found.", code="order_not_found") from None
+
+
+class OrderViewSet(viewsets.GenericViewSet[Order]):
+    """The caller's orders; anyone else's order is a 404."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+    pagination_class = OrderCursorPagination
+    filter_backends: list[type] = []
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_REGEX
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_list",
+        summary="List the caller's orders, newest first",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=list(Order.Status.values),
+                description="Only orders in this status.",
+            )
+        ],
+        responses={200: OrderSerializer(many=True), **error_responses(400, 401)},
+    )
+    def list(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status") or None
+        if status_filter is not None and status_filter not in Order.Status.values:
+            raise serializers.ValidationError(
+                {"status": [f"Unknown status; one of {', '.join(Order.Status.values)}."]}
+            )
+        queryset = orders_for_user(user=request.user, status=status_filter)
+        page = self.paginate_queryset(queryset)
+        assert page is not None
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_retrieve",
+        summary="One of the caller's orders, with items and status history",
+        parameters=[_ORDER_ID_PARAM],
+        responses={200: OrderSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request: Request, id: str) -> Response:
+        order = order_get_for_user(order_id=_parse_uuid(id), user=request.user)
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_confirm",
+        summary="Confirm payment after returning from Stripe Checkout",
+        description=(
+            "Verifies the session with Stripe and marks the order paid if it is. Safe to call any "
+            "number of times and concurrently with the webhook: the order becomes paid once. "
+            "An unpaid session answers 200 with the order still pending; 503 when Stripe is "
+            "unreachable (the order stays pending; retry)."
+        ),
+        request=OrderConfirmSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 401, 404, 502, 503)},
+    )
+    @action(detail=False, methods=["post"], url_path="confirm")
+    def confirm(self, request: Request) -> Response:
+        serializer = OrderConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_confirm(session_id=serializer.validated_data["session_id"], user=request.user)
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_cancel",
+        summary="Cancel a pending order (its Stripe session is expired)",
+        description=(
+            "Only while `pending` (else 409 `order_not_pending`). If Stripe says the session was "
+            "paid meanwhile, the order is marked paid instead and the answer is 409 "
+            "`order_already_paid`."
+        ),
+        parameters=[_ORDER_ID_PARAM],
+        request=None,
+        responses={200: OrderSerializer, **error_responses(401, 404, 409, 502, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="cancel")
+    def cancel(self, request: Request, id: str) -> Response:
+        order = order_cancel(order_id=_parse_uuid(id), user=request.user)
+        return Response(OrderSerializer(order).data)

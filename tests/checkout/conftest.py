@@ -1,0 +1,101 @@
+"""Checkout test fixtures: fakestripe wired into settings, carts with lines, signed webhooks."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from checkout.models import Cart, Order
+from tests.factories import CartFactory, CartItemFactory, ProductFactory
+from tests.stripe_fixtures import FakeStripeServer, fakestripe, fakestripe_server, stripe_client  # noqa: F401
+
+WEBHOOK_SECRET = "whsec_checkout_tests"
+WEBHOOK_PATH = "/api/v1/payments/stripe/webhook/"
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+CARD_ASYNC = "4000003800000446"
+
+
+@pytest.fixture
+def stripe_env(settings, fakestripe: FakeStripeServer) -> FakeStripeServer:  # noqa: F811
+    """The gateway talks to the (reset) fakestripe; webhooks are signed with WEBHOOK_SECRET."""
+    settings.STRIPE_API_BASE = fakestripe.base_url
+    settings.STRIPE_SECRET_KEY = "sk_test_checkout_tests"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_TIMEOUT_SECONDS = 5.0
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1
+    fakestripe.config(webhook_secret=WEBHOOK_SECRET)
+    return fakestripe
+
+
+def make_cart(user, *, lines: int = 1, quantity: int = 1, unit_amount: int = 149_900) -> Cart:
+    """An open cart of `user` with `lines` distinct products."""
+    cart = CartFactory(user=user)
+    for _ in range(lines):
+        CartItemFactory(cart=cart, product=ProductFactory(unit_amount=unit_amount), quantity=quantity)
+    return cart
+
+
+def checkout_url(cart: Cart) -> str:
+    return f"/api/v1/carts/{cart.pk}/checkout/"
+
+
+def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header exactly as Stripe builds it."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def post_event(client: APIClient, event: dict[str, Any], **sign_kwargs: Any):
+    """POST one event to the webhook with a valid signature (unless overridden)."""
+    payload = json.dumps(event).encode()
+    return client.generic(
+        "POST",
+        WEBHOOK_PATH,
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload, **sign_kwargs),
+    )
+
+
+def stripe_events(fake: FakeStripeServer, type: str) -> list[dict[str, Any]]:
+    """The events fakestripe recorded of one type (full event JSON), oldest first."""
+    return [record["event"] for record in fake.events(type=type)]
+
+
+def session_event(fake: FakeStripeServer, type: str, session_id: str) -> dict[str, Any]:
+    matching = [e for e in stripe_events(fake, type) if e["data"]["object"]["id"] == session_id]
+    assert len(matching) == 1, f"expected one {type} for {session_id}, got {len(matching)}"
+    return matching[0]
+
+
+def run_concurrently(calls: list[Callable[[], Any]], workers: int) -> list[Any]:
+    """Run the calls on real threads released together; every thread closes its DB connection."""
+    barrier = threading.Barrier(min(workers, len(calls)))
+
+    def wrapped(call: Callable[[], Any]) -> Any:
+        try:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=30)
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(wrapped, calls))
+
+
+def order_of(cart: Cart, **filters: Any) -> Order:
+    return Order.objects.get(cart=cart, **filters)
