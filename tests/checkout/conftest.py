@@ -27,6 +27,12 @@ CARD_DECLINED = "4000000000000002"
 CARD_ASYNC = "4000003800000446"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Users are built by the dozen here; PBKDF2 would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def stripe_env(settings, fakestripe: FakeStripeServer) -> FakeStripeServer:  # noqa: F811
     """The gateway talks to the (reset) fakestripe; webhooks are signed with WEBHOOK_SECRET."""

@@ -1,0 +1,307 @@
+"""POST /api/v1/carts/{id}/checkout/: one pending order and one payable session per cart content."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from checkout.models import Cart, Order, OrderEvent, OrderItem
+from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart, order_of
+from tests.factories import CartItemFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _sessions(stripe_client) -> list:
+    return [s.to_dict() for s in stripe_client.v1.checkout.sessions.list({"limit": 100}).data]
+
+
+def test_checkout_creates_pending_order_items_and_one_session(stripe_env, stripe_client, user, auth_client):
+    # given
+    cart = make_cart(user, lines=2, quantity=3, unit_amount=10_000)
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then
+    assert response.status_code == 201, response.content
+    body = response.json()
+    order = Order.objects.get(pk=body["order_id"])
+    assert order.status == Order.Status.PENDING
+    assert order.total_amount == 60_000
+    assert order.number.startswith("SA-")
+    assert body == {
+        "order_id": str(order.pk),
+        "order_number": order.number,
+        "session_id": order.stripe_session_id,
+        "checkout_url": order.checkout_url,
+        "expires_at": body["expires_at"],
+    }
+    assert OrderItem.objects.filter(order=order).count() == 2
+    assert {i.line_total for i in order.items.all()} == {30_000}
+    [session] = _sessions(stripe_client)
+    assert session["id"] == order.stripe_session_id
+    assert session["client_reference_id"] == str(order.pk)
+    assert session["metadata"] == {"order_id": str(order.pk), "order_number": order.number}
+    assert session["amount_total"] == 60_000
+    assert session["customer_email"] == user.email
+    assert session["url"] == body["checkout_url"]
+    assert Cart.objects.get(pk=cart.pk).status == Cart.Status.OPEN
+
+
+def test_checkout_again_unchanged_returns_same_session(stripe_env, stripe_client, user, auth_client):
+    # given
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+
+    # when
+    again = auth_client.post(checkout_url(cart))
+
+    # then
+    assert again.status_code == 200
+    assert again.json() == first
+    assert len(_sessions(stripe_client)) == 1
+    assert Order.objects.filter(cart=cart).count() == 1
+
+
+def test_checkout_session_about_to_expire_is_replaced(stripe_env, stripe_client, user, auth_client, settings):
+    # given: every session counts as "about to expire"
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+    settings.CHECKOUT_SESSION_MIN_REMAINING_SECONDS = 24 * 3600
+
+    # when
+    again = auth_client.post(checkout_url(cart))
+
+    # then
+    assert again.status_code == 201
+    assert again.json()["session_id"] != first["session_id"]
+    assert stripe_client.v1.checkout.sessions.retrieve(first["session_id"])["status"] == "expired"
+    assert Order.objects.get(pk=first["order_id"]).status == Order.Status.CANCELLED
+
+
+def test_changed_cart_expires_old_session_and_cancels_old_order(stripe_env, stripe_client, user, auth_client):
+    # given
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+    CartItemFactory(cart=cart, product=ProductFactory(unit_amount=500))
+
+    # when
+    second = auth_client.post(checkout_url(cart))
+
+    # then
+    assert second.status_code == 201
+    assert second.json()["session_id"] != first["session_id"]
+    assert stripe_client.v1.checkout.sessions.retrieve(first["session_id"])["status"] == "expired"
+    old = Order.objects.get(pk=first["order_id"])
+    assert old.status == Order.Status.CANCELLED
+    assert list(old.events.values_list("from_status", "to_status", "message")) == [
+        ("pending", "cancelled", "superseded by a new checkout")
+    ]
+    assert order_of(cart, status=Order.Status.PENDING).total_amount == 149_900 + 500
+    # and the expired session can no longer be paid
+    refused = stripe_env.pay(first["session_id"], CARD_OK)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "checkout_session_expired"
+
+
+def test_price_change_counts_as_changed_content(stripe_env, user, auth_client):
+    # given
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+    cart.items.get().product.__class__.objects.filter(pk=cart.items.get().product_id).update(unit_amount=7)
+
+    # when
+    second = auth_client.post(checkout_url(cart))
+
+    # then
+    assert second.status_code == 201
+    assert second.json()["order_id"] != first["order_id"]
+
+
+def test_cart_paid_meanwhile_is_409_and_order_becomes_paid(stripe_env, stripe_client, user, auth_client):
+    # given: paid at Stripe, webhook not delivered (no webhook_url configured)
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+    assert stripe_env.pay(first["session_id"], CARD_OK).status_code == 200
+    CartItemFactory(cart=cart, product=ProductFactory())
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "cart_already_paid"
+    assert len(_sessions(stripe_client)) == 1
+    order = Order.objects.get(pk=first["order_id"])
+    assert order.status == Order.Status.PAID
+    assert order.stripe_payment_intent_id.startswith("pi_")
+    assert Cart.objects.get(pk=cart.pk).status == Cart.Status.CHECKED_OUT
+    assert order.events.filter(to_status="paid").count() == 1
+    # and the cart, now checked out, cannot be checked out again
+    assert auth_client.post(checkout_url(cart)).status_code == 409
+
+
+def test_async_payment_processing_blocks_a_new_session(stripe_env, stripe_client, user, auth_client):
+    # given
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+    stripe_env.pay(first["session_id"], CARD_ASYNC)
+    CartItemFactory(cart=cart, product=ProductFactory())
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "payment_in_progress"
+    assert len(_sessions(stripe_client)) == 1
+    assert Order.objects.get(pk=first["order_id"]).status == Order.Status.PENDING
+
+
+def test_expired_session_marks_old_order_expired(stripe_env, stripe_client, user, auth_client):
+    # given: Stripe expired the session but the webhook never came, and the cart changed
+    cart = make_cart(user)
+    first = auth_client.post(checkout_url(cart)).json()
+    stripe_client.v1.checkout.sessions.expire(first["session_id"])
+    CartItemFactory(cart=cart, product=ProductFactory())
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then: the old order is expired (not cancelled), a new one exists
+    assert response.status_code == 201
+    assert Order.objects.get(pk=first["order_id"]).status == Order.Status.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        (lambda cart: None, "cart_empty"),
+        (
+            lambda cart: CartItemFactory(cart=cart, product=ProductFactory(is_active=False)),
+            "product_unavailable",
+        ),
+        (
+            lambda cart: [
+                CartItemFactory(cart=cart, product=ProductFactory(currency="inr")),
+                CartItemFactory(cart=cart, product=ProductFactory(currency="usd")),
+            ],
+            "currency_mismatch",
+        ),
+        (
+            lambda cart: CartItemFactory(
+                cart=cart, product=ProductFactory(unit_amount=99_999_999), quantity=2
+            ),
+            "order_too_large",
+        ),
+    ],
+)
+def test_uncheckoutable_carts_are_400_and_call_no_stripe(
+    stripe_env, stripe_client, user, auth_client, setup, code
+):
+    # given
+    from tests.factories import CartFactory
+
+    cart = CartFactory(user=user)
+    setup(cart)
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert Order.objects.count() == 0
+    assert _sessions(stripe_client) == []
+
+
+def test_someone_elses_cart_is_404(stripe_env, stripe_client, other_user, auth_client):
+    cart = make_cart(other_user)
+    response = auth_client.post(checkout_url(cart))
+    assert response.status_code == 404
+    assert _sessions(stripe_client) == []
+
+
+def test_unauthenticated_is_401(api_client, user):
+    cart = make_cart(user)
+    assert api_client.post(checkout_url(cart)).status_code == 401
+
+
+def test_query_count_does_not_depend_on_the_number_of_lines(
+    stripe_env, user, other_user, auth_client, other_client
+):
+    # given
+    small, large = make_cart(user, lines=1), make_cart(other_user, lines=30)
+
+    # when
+    with CaptureQueriesContext(connection) as one_line:
+        assert auth_client.post(checkout_url(small)).status_code == 201
+    with CaptureQueriesContext(connection) as thirty_lines:
+        assert other_client.post(checkout_url(large)).status_code == 201
+
+    # then
+    assert len(one_line) == len(thirty_lines)
+    assert len(one_line) <= 15
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ("500", 502, "payment_provider_error"),
+        ("latency", 503, "payment_provider_unavailable"),
+        ("refused", 503, "payment_provider_unavailable"),
+    ],
+)
+def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
+    stripe_env, stripe_client, settings, user, auth_client, fault, status, code
+):
+    # given
+    cart = make_cart(user)
+    if fault == "500":
+        stripe_env.faults(fail_next=2, status=500)  # beats the one retry
+    elif fault == "latency":
+        settings.STRIPE_TIMEOUT_SECONDS = 0.5
+        settings.STRIPE_MAX_NETWORK_RETRIES = 0
+        stripe_env.faults(latency_ms=1_500)
+    else:
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    failed = Order.objects.get(cart=cart)
+    assert failed.status == Order.Status.FAILED
+    assert list(failed.events.values_list("from_status", "to_status", "source")) == [
+        ("pending", "failed", "api")
+    ]
+    assert code in failed.events.get().message
+    assert Cart.objects.get(pk=cart.pk).status == Cart.Status.OPEN
+
+    # when: the fault is gone
+    stripe_env.faults()
+    settings.STRIPE_API_BASE = stripe_env.base_url
+    before = {s["id"] for s in _sessions(stripe_client)}
+    retry = auth_client.post(checkout_url(cart))
+
+    # then
+    assert retry.status_code == 201
+    new_sessions = [s for s in _sessions(stripe_client) if s["id"] not in before]
+    new_order = Order.objects.get(cart=cart, status=Order.Status.PENDING)
+    assert [s["id"] for s in new_sessions if s["client_reference_id"] == str(new_order.pk)] == [
+        retry.json()["session_id"]
+    ]
+    assert Order.objects.filter(cart=cart).count() == 2
+    assert OrderEvent.objects.filter(order__cart=cart).count() == 1
