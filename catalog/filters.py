@@ -1,0 +1,83 @@
+"""Product list filters (django-filter): category slug, price range in minor units, ordering.
+
+Free-text `search` is DRF's `SearchFilter` on the view. Every bad value is a 400 whose `fields`
+names the parameter; nothing here parses the query string by hand.
+
+- `category`: a category slug. An unknown slug gives an empty list, not an error: a link to a
+  category that was renamed or removed should show "no products", not break the page.
+- `min_price` / `max_price`: whole numbers of minor units, >= 0; `min_price > max_price` is a 400
+  naming `max_price`.
+- `ordering`: one of `PRODUCT_ORDERINGS`; anything else (including several fields) is a 400 naming
+  `ordering`. Each choice ends with `id` in the same direction so the keyset paginator always has a
+  unique tiebreaker and every ordering is served by a composite index
+  (see `Product.Meta.indexes`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from catalog.models import Product
+
+# ordering parameter -> the queryset ordering (always ending with the pk tiebreaker).
+PRODUCT_ORDERINGS: dict[str, tuple[str, str]] = {
+    "unit_amount": ("unit_amount", "id"),
+    "-unit_amount": ("-unit_amount", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+DEFAULT_PRODUCT_ORDERING = PRODUCT_ORDERINGS["-created_at"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class MinorUnitsFilter(django_filters.Filter):
+    """A whole, non-negative number of minor units (paise); "1.5" or "-1" is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        super().__init__(*args, **kwargs)
+
+
+class ProductFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "Must be greater than or equal to min_price.")
+        return cleaned
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(
+        field_name="category__slug", help_text="Category slug; an unknown slug gives an empty list."
+    )
+    min_price = MinorUnitsFilter(
+        field_name="unit_amount", lookup_expr="gte", help_text="Lowest unit_amount, in minor units."
+    )
+    max_price = MinorUnitsFilter(
+        field_name="unit_amount", lookup_expr="lte", help_text="Highest unit_amount, in minor units."
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=[(key, key) for key in PRODUCT_ORDERINGS],
+        method="filter_ordering",
+        empty_label=None,
+        help_text="Sort order (default `-created_at`); ties are broken by id.",
+    )
+
+    class Meta:
+        model = Product
+        fields = ["category", "min_price", "max_price", "ordering"]
+        form = ProductFilterForm
+
+    def filter_ordering(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
+        return queryset.order_by(*PRODUCT_ORDERINGS[value])

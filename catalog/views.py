@@ -1,0 +1,86 @@
+"""Public, read-only catalog endpoints: products (filter, search, order, cursor pages) and categories.
+
+Authentication is switched off here on purpose (`authentication_classes = []`): the catalog is the
+same for everyone, so a stale or broken `Authorization` header from a logged-in client must never
+turn browsing into a 401, and no request pays for a token check it does not need.
+Inactive products are neither listed nor retrievable (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import filters, mixins, viewsets
+from rest_framework.permissions import AllowAny
+
+from catalog.filters import ProductFilter
+from catalog.models import Category, Product
+from catalog.pagination import KeysetPagination
+from catalog.selectors import category_list, product_list_active
+from catalog.serializers import CategorySerializer, ProductSerializer
+from shopapi.schema import error_responses
+
+# At most 18 digits, so every id that matches fits a bigint; anything else is a plain 404.
+PRODUCT_ID_REGEX = r"[0-9]{1,18}"
+
+
+class CategoryPagination(KeysetPagination):
+    """Categories come in one page for any normal shop; the shape stays a page regardless."""
+
+    page_size = 100
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["catalog"],
+        operation_id="products_list",
+        summary="List active products",
+        description=(
+            "Cursor-paginated. `search` matches name or description (case-insensitive, every word); "
+            "`category` is a slug (unknown slug: empty list); prices are minor units."
+        ),
+        responses={200: ProductSerializer(many=True), **error_responses(400)},
+    ),
+    retrieve=extend_schema(
+        tags=["catalog"],
+        operation_id="products_retrieve",
+        summary="Get an active product",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Product id.")],
+        responses={200: ProductSerializer, **error_responses(404)},
+    ),
+)
+class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    serializer_class = ProductSerializer
+    pagination_class = KeysetPagination
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_class = ProductFilter
+    search_fields = ["name", "description"]
+    lookup_value_regex = PRODUCT_ID_REGEX
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return product_list_active()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["catalog"],
+        operation_id="categories_list",
+        summary="List categories",
+        description="Every category by name, in cursor pages of up to 100.",
+        responses={200: CategorySerializer(many=True), **error_responses(400)},
+    ),
+)
+class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Category]):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    serializer_class = CategorySerializer
+    pagination_class = CategoryPagination
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Category]:
+        return category_list()
