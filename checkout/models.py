@@ -7,17 +7,21 @@ Exactly-once is held by the database, not by `exists()` checks:
 - one order per Stripe session (`stripe_session_id` unique);
 - one row per Stripe event id (`StripeEvent.event_id` unique), so a replayed webhook
   is recognised.
-Orders, their items and events are never deleted (PROTECT everywhere).
+Orders, their items and events are never deleted (PROTECT everywhere), and neither are Stripe
+events: their default manager's `delete()` and their own `delete()` raise `ProtectedError`
+(see checkout/managers.py).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 
 from catalog.models import Product
+from checkout.managers import NonDeletableManager, deletion_refused
 
 # The database ceiling for a line's quantity; the API enforces settings.CART_MAX_QUANTITY,
 # which may be lower (it is checked against this at start-up).
@@ -97,6 +101,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = NonDeletableManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("refund_order", "Can refund orders through Stripe")]
@@ -119,6 +125,9 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        deletion_refused(type(self), [self])
+
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
@@ -127,6 +136,8 @@ class OrderItem(models.Model):
     unit_amount = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     line_total = models.PositiveBigIntegerField()
+
+    objects = NonDeletableManager()
 
     class Meta:
         ordering = ["id"]
@@ -138,6 +149,9 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.name}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        deletion_refused(type(self), [self])
 
 
 class OrderEvent(models.Model):
@@ -155,11 +169,16 @@ class OrderEvent(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = NonDeletableManager()
+
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status} ({self.source})"
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        deletion_refused(type(self), [self])
 
 
 class StripeEvent(models.Model):
@@ -169,8 +188,13 @@ class StripeEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = NonDeletableManager()
+
     class Meta:
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        deletion_refused(type(self), [self])

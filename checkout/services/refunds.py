@@ -1,0 +1,134 @@
+"""Refunds issued by staff: one locked, idempotent call to Stripe and one state transition.
+
+`order_refund` is what the admin's refund page calls. Under the order's row lock it checks the
+amount against what is left (`total_amount - amount_refunded`), asks Stripe to refund through
+`stripe_gateway.refund_create`, then raises `amount_refunded` and moves the order to
+`partially_refunded` / `refunded` in ONE conditional UPDATE (`order_transition`, which writes the
+order's event). The `charge.refunded` webhook that follows (`order_refund_record`) takes
+max(ours, Stripe's) and so finds nothing left to change.
+
+Idempotency: the Stripe key is `refund:{order.id}:{amount_refunded_before}:{amount}`. If our
+commit is lost after Stripe refunded (crash, timeout, DB error), `amount_refunded` has not moved,
+so retrying the same refund sends the same key and Stripe replays the first refund instead of
+paying out twice. A double submit of the admin form is stopped one step earlier: the form carries
+the `amount_refunded` it was rendered with (`expected_amount_refunded`), and a second submit,
+arriving after the first committed, no longer matches and is refused without calling Stripe.
+
+The lock: the order row stays locked (`SELECT ... FOR UPDATE`) while Stripe is called. That is
+the simplest correct choice: two staff members (or a double click) cannot refund the same order
+at once, and the `charge.refunded` webhook for this refund waits for our commit and then sees the
+amount already recorded. The cost is bounded by the gateway's short timeout
+(`STRIPE_TIMEOUT_SECONDS`); only this order's row is held, and nothing else slow happens under it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F
+
+from catalog.money import format_money
+from checkout import stripe_gateway
+from checkout.models import Order, OrderEvent
+from checkout.states import order_transition
+from shopapi.exceptions import ConflictError, DomainError, NotFoundError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+logger = logging.getLogger(__name__)
+
+S = Order.Status
+REFUNDABLE_STATUSES = frozenset({S.PAID, S.PARTIALLY_REFUNDED})
+
+
+def refund_idempotency_key(*, order_id: UUID | str, amount_refunded_before: int, amount: int) -> str:
+    """The Stripe idempotency key of one refund: the same order state and amount → the same key."""
+    return f"refund:{order_id}:{amount_refunded_before}:{amount}"
+
+
+def order_refund(
+    *,
+    order_id: UUID | str,
+    amount: int,
+    staff_user: AbstractBaseUser | AnonymousUser,
+    expected_amount_refunded: int | None = None,
+) -> Order:
+    """Refund `amount` minor units of a paid order through Stripe and record it; return the order.
+
+    Raises:
+    - `NotFoundError` (`order_not_found`) for an unknown order;
+    - `ConflictError` (`order_not_refundable`) unless the order is paid or partially refunded
+      and has a payment intent;
+    - `ConflictError` (`refund_stale`) when `expected_amount_refunded` is given and differs
+      from the order's (a double submit, or someone refunded meanwhile): nothing is sent;
+    - `DomainError` (`refund_amount_invalid`, field `amount`) unless 1 <= amount <= refundable;
+    - `stripe_gateway.RefundRefused` when Stripe says no (already refunded, amount too large);
+    - `PaymentProviderError` / `PaymentProviderUnavailable` when Stripe fails.
+    On any error nothing is written.
+    """
+    username = str(getattr(staff_user, "get_username", lambda: "")() or "unknown")
+    with transaction.atomic(durable=True):
+        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+        if order is None:
+            raise NotFoundError("Order not found.", code="order_not_found")
+        if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
+            raise ConflictError(
+                f"Only a paid order can be refunded; order {order.number} is {order.get_status_display()}.",
+                code="order_not_refundable",
+            )
+        before = order.amount_refunded
+        if expected_amount_refunded is not None and expected_amount_refunded != before:
+            raise ConflictError(
+                f"Order {order.number} changed since this form was shown: "
+                f"{format_money(before, order.currency)} is refunded now, not "
+                f"{format_money(expected_amount_refunded, order.currency)}. Nothing was refunded; "
+                "check the history before refunding again.",
+                code="refund_stale",
+            )
+        refundable = order.total_amount - before
+        if not 1 <= amount <= refundable:
+            raise DomainError(
+                f"The amount must be between {format_money(1, order.currency)} and "
+                f"{format_money(refundable, order.currency)} (what is left to refund).",
+                code="refund_amount_invalid",
+                field="amount",
+            )
+
+        refund = stripe_gateway.refund_create(
+            payment_intent_id=order.stripe_payment_intent_id,
+            amount=amount,
+            idempotency_key=refund_idempotency_key(
+                order_id=order.pk, amount_refunded_before=before, amount=amount
+            ),
+            metadata={"order_id": str(order.pk), "order_number": order.number, "staff_user": username},
+        )
+
+        to_status = S.REFUNDED if before + amount == order.total_amount else S.PARTIALLY_REFUNDED
+        moved = order_transition(
+            order_id=order.pk,
+            to_status=to_status,
+            source=OrderEvent.Source.ADMIN,
+            message=(
+                f"Refund {refund.id} of {format_money(amount, order.currency)} by {username} "
+                f"({format_money(before + amount, order.currency)} of "
+                f"{format_money(order.total_amount, order.currency)} refunded)"
+            ),
+            amount_refunded=F("amount_refunded") + amount,
+        )
+        if not moved:  # impossible while we hold the row lock; never leave Stripe and us apart silently
+            logger.error("order %s: refund %s sent but the transition was refused", order.number, refund.id)
+            raise ConflictError("The order changed while refunding; check its history.", code="refund_race")
+        logger.info(
+            "order %s refunded %s %s by %s (refund %s)",
+            order.number,
+            amount,
+            order.currency,
+            username,
+            refund.id,
+        )
+        order.refresh_from_db()
+    return order
