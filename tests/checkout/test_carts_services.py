@@ -1,0 +1,191 @@
+"""Cart services, selectors and the lock helper called directly (what checkout reuses)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+
+from checkout.locks import cart_for_update
+from checkout.models import Cart, CartItem
+from checkout.selectors.carts import cart_get_for_user, cart_list_for_user, cart_totals
+from checkout.services.carts import (
+    cart_get_or_create_open,
+    cart_item_add,
+    cart_item_remove,
+    cart_item_update,
+)
+from shopapi.exceptions import ConflictError, DomainError, NotFoundError
+from tests.factories import CartFactory, CartItemFactory, ProductFactory, UserFactory
+
+
+@pytest.mark.django_db
+def test_cart_totals_is_pure_on_a_prefetched_cart(user, django_assert_num_queries):
+    # given
+    cart = CartFactory(user=user)
+    a = ProductFactory(unit_amount=1_000, currency="usd")
+    b = ProductFactory(unit_amount=250, currency="usd")
+    CartItemFactory(cart=cart, product=a, quantity=2)
+    CartItemFactory(cart=cart, product=b, quantity=4)
+    loaded = cart_get_for_user(cart_id=cart.id, user=user)
+    # when
+    with django_assert_num_queries(0):
+        totals = cart_totals(loaded)
+    # then
+    assert (totals.total_amount, totals.currency, totals.item_count) == (3_000, "usd", 6)
+    assert [(line.product_id, line.unit_amount, line.quantity, line.line_total) for line in totals.lines] == [
+        (a.pk, 1_000, 2, 2_000),
+        (b.pk, 250, 4, 1_000),
+    ]
+    assert totals.lines[0].name == a.name
+    assert totals.currencies == {"usd"}
+
+
+@pytest.mark.django_db
+@override_settings(DEFAULT_CURRENCY="eur")
+def test_cart_totals_of_an_empty_cart_uses_the_default_currency(user):
+    # given
+    cart = cart_get_for_user(cart_id=CartFactory(user=user).id, user=user)
+    # when
+    totals = cart_totals(cart)
+    # then
+    assert (totals.total_amount, totals.currency, totals.item_count, totals.lines) == (0, "eur", 0, ())
+
+
+@pytest.mark.django_db
+def test_selectors_hide_other_users_carts(user, other_user):
+    # given
+    theirs = CartFactory(user=other_user)
+    mine = CartFactory(user=user)
+    # when / then
+    assert list(cart_list_for_user(user=user)) == [mine]
+    with pytest.raises(NotFoundError):
+        cart_get_for_user(cart_id=theirs.id, user=user)
+    with pytest.raises(NotFoundError):
+        cart_get_for_user(cart_id="not-a-uuid", user=user)
+
+
+@pytest.mark.django_db
+def test_cart_for_update_returns_only_the_callers_cart(user, other_user):
+    # given
+    mine = CartFactory(user=user)
+    theirs = CartFactory(user=other_user)
+    # when / then
+    with transaction.atomic():
+        assert cart_for_update(cart_id=mine.id, user=user) == mine
+        with pytest.raises(NotFoundError) as missing:
+            cart_for_update(cart_id=theirs.id, user=user)
+        with pytest.raises(NotFoundError):
+            cart_for_update(cart_id=uuid.uuid4(), user=user)
+    assert missing.value.status_code == 404
+
+
+@pytest.mark.django_db
+def test_get_or_create_open_is_idempotent(user):
+    # given
+    CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
+    # when
+    first, created_first = cart_get_or_create_open(user=user)
+    second, created_second = cart_get_or_create_open(user=user)
+    # then
+    assert (created_first, created_second) == (True, False)
+    assert first.pk == second.pk
+    assert first.status == Cart.Status.OPEN
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("quantity", [0, -1, 100, 1.5, "2", True])
+def test_services_reject_bad_quantities_without_writing(user, quantity):
+    # given
+    cart = CartFactory(user=user)
+    product = ProductFactory()
+    item = CartItemFactory(cart=cart, quantity=3)
+    # when
+    with pytest.raises(DomainError) as added:
+        cart_item_add(cart_id=cart.id, user=user, product_id=product.pk, quantity=quantity)
+    with pytest.raises(DomainError) as updated:
+        cart_item_update(cart_id=cart.id, item_id=item.pk, user=user, quantity=quantity)
+    # then
+    assert added.value.field == updated.value.field == "quantity"
+    assert added.value.status_code == 400
+    item.refresh_from_db()
+    assert item.quantity == 3
+    assert CartItem.objects.filter(cart=cart).count() == 1
+
+
+@pytest.mark.django_db
+def test_services_on_a_checked_out_cart_raise_conflict(user):
+    # given
+    cart = CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
+    item = CartItemFactory(cart=cart, quantity=3)
+    # when / then
+    with pytest.raises(ConflictError) as add:
+        cart_item_add(cart_id=cart.id, user=user, product_id=item.product_id, quantity=1)
+    with pytest.raises(ConflictError):
+        cart_item_update(cart_id=cart.id, item_id=item.pk, user=user, quantity=1)
+    with pytest.raises(ConflictError):
+        cart_item_remove(cart_id=cart.id, item_id=item.pk, user=user)
+    assert (add.value.code, add.value.status_code) == ("cart_checked_out", 409)
+    item.refresh_from_db()
+    assert item.quantity == 3
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_cart_for_update_outside_a_transaction_is_refused(user):
+    # given
+    cart = CartFactory(user=user)
+    # when / then
+    with pytest.raises(transaction.TransactionManagementError):
+        cart_for_update(cart_id=cart.id, user=user)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_held_cart_lock_makes_cart_writes_wait():
+    # given: checkout (simulated) holds the cart lock
+    user = UserFactory()
+    cart = CartFactory(user=user)
+    product = ProductFactory()
+    locked, release = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                cart_for_update(cart_id=cart.id, user=user)
+                locked.set()
+                release.wait(timeout=10)
+                Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.CHECKED_OUT)
+        finally:
+            connection.close()
+
+    def add() -> None:
+        try:
+            cart_item_add(cart_id=cart.id, user=user, product_id=product.pk, quantity=1)
+            outcome["result"] = "added"
+        except ConflictError as exc:
+            outcome["result"] = exc.code
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert locked.wait(timeout=10)
+    writer = threading.Thread(target=add)
+    # when
+    writer.start()
+    time.sleep(0.5)
+    # then: the add waits for the lock, then sees the checked-out cart
+    assert writer.is_alive()
+    assert "result" not in outcome
+    release.set()
+    holder.join(timeout=10)
+    writer.join(timeout=10)
+    assert outcome["result"] == "cart_checked_out"
+    assert not CartItem.objects.filter(cart=cart).exists()
