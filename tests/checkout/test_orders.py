@@ -1,0 +1,299 @@
+"""Orders API: history and detail (owner only, constant queries), confirm, cancel, the state machine."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+
+import pytest
+import stripe
+
+from checkout.models import Cart, Order, OrderEvent, OrderItem
+from checkout.states import ALLOWED_TRANSITIONS, order_transition, transition_allowed
+from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart
+from tests.factories import CartFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/api/v1/orders/"
+
+
+def _order(user, *, items: int = 1, status: str = Order.Status.PENDING, events: int = 1) -> Order:
+    cart = CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
+    order = Order.objects.create(
+        number=f"SA-T{Order.objects.count():07d}",
+        user=user,
+        cart=cart,
+        status=status,
+        currency="inr",
+        total_amount=100 * items,
+        content_fingerprint="x",
+    )
+    OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                product=ProductFactory(),
+                name=f"P{i}",
+                unit_amount=100,
+                quantity=1,
+                line_total=100,
+            )
+            for i in range(items)
+        ]
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=order, from_status="pending", to_status=status, source="api")
+            for _ in range(events)
+        ]
+    )
+    return order
+
+
+# ------------------------------------------------------------------ state machine
+
+
+def test_state_machine_allows_exactly_the_table():
+    allowed = {
+        ("pending", "paid"),
+        ("pending", "failed"),
+        ("pending", "expired"),
+        ("pending", "cancelled"),
+        ("paid", "partially_refunded"),
+        ("paid", "refunded"),
+        ("partially_refunded", "partially_refunded"),
+        ("partially_refunded", "refunded"),
+    }
+    for frm, to in itertools.product(Order.Status.values, repeat=2):
+        assert transition_allowed(frm, to) is ((frm, to) in allowed), (frm, to)
+    assert set(ALLOWED_TRANSITIONS) <= set(Order.Status.values)
+
+
+@pytest.mark.parametrize(("frm", "to"), list(itertools.product(Order.Status.values, repeat=2)))
+def test_order_transition_applies_only_allowed_pairs(user, frm, to):
+    # given
+    order = _order(user, status=frm, events=0)
+
+    # when
+    moved = order_transition(order_id=order.pk, to_status=to, source="api", message="t")
+
+    # then
+    order.refresh_from_db()
+    assert moved is transition_allowed(frm, to)
+    assert order.status == (to if moved else frm)
+    assert order.events.count() == (1 if moved else 0)
+
+
+# ------------------------------------------------------------------ list and detail
+
+
+def test_list_is_owner_only_newest_first(user, other_user, auth_client):
+    # given
+    older, newer = _order(user), _order(user)
+    _order(other_user)
+
+    # when
+    response = auth_client.get(ORDERS)
+
+    # then
+    assert response.status_code == 200
+    ids = [o["id"] for o in response.json()["results"]]
+    assert ids == [str(newer.pk), str(older.pk)]
+    first = response.json()["results"][0]
+    assert first["items"][0].keys() == {"product_id", "name", "unit_amount", "quantity", "line_total"}
+    assert first["events"][0] == {
+        "status": "pending",
+        "created_at": first["events"][0]["created_at"],
+        "source": "api",
+    }
+    assert {"id", "number", "status", "currency", "total_amount", "created_at", "paid_at"} <= first.keys()
+
+
+def test_list_status_filter_and_bad_status(user, auth_client):
+    # given
+    paid = _order(user, status=Order.Status.PAID)
+    _order(user, status=Order.Status.PENDING)
+
+    # when
+    response = auth_client.get(ORDERS, {"status": "paid"})
+    bad = auth_client.get(ORDERS, {"status": "shipped"})
+
+    # then
+    assert [o["id"] for o in response.json()["results"]] == [str(paid.pk)]
+    assert bad.status_code == 400
+    assert "status" in bad.json()["fields"]
+
+
+def test_list_paginates(user, auth_client):
+    for _ in range(3):
+        _order(user)
+    page = auth_client.get(ORDERS, {"page_size": 2}).json()
+    assert len(page["results"]) == 2
+    assert page["next"]
+    rest = auth_client.get(page["next"]).json()
+    assert len(rest["results"]) == 1
+
+
+@pytest.mark.parametrize("orders", [1, 50])
+def test_list_query_count_is_constant(user, auth_client, django_assert_max_num_queries, orders):
+    for _ in range(orders):
+        _order(user, items=2, events=2)
+    with django_assert_max_num_queries(4):
+        response = auth_client.get(ORDERS, {"page_size": 50})
+    assert len(response.json()["results"]) == orders
+
+
+@pytest.mark.parametrize("items", [1, 50])
+def test_detail_query_count_is_constant(user, auth_client, django_assert_max_num_queries, items):
+    order = _order(user, items=items, events=3)
+    with django_assert_max_num_queries(4):
+        response = auth_client.get(f"{ORDERS}{order.pk}/")
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == items
+    assert len(response.json()["events"]) == 3
+
+
+def test_detail_of_someone_elses_order_is_404(other_user, auth_client):
+    order = _order(other_user)
+    assert auth_client.get(f"{ORDERS}{order.pk}/").status_code == 404
+
+
+def test_orders_need_authentication(api_client, user):
+    order = _order(user)
+    assert api_client.get(ORDERS).status_code == 401
+    assert api_client.get(f"{ORDERS}{order.pk}/").status_code == 401
+    assert api_client.post(f"{ORDERS}confirm/", {"session_id": "cs_x"}).status_code == 401
+    assert api_client.post(f"{ORDERS}{order.pk}/cancel/").status_code == 401
+
+
+# ------------------------------------------------------------------ confirm
+
+
+@pytest.fixture
+def checked_out(stripe_env, user, auth_client) -> Order:
+    cart = make_cart(user)
+    return Order.objects.get(pk=auth_client.post(checkout_url(cart)).json()["order_id"])
+
+
+def test_confirm_paid_session_marks_paid(stripe_env, auth_client, checked_out):
+    # given
+    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+
+    # when
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+
+    # then
+    assert response.status_code == 200
+    assert response.json()["status"] == "paid"
+    assert response.json()["paid_at"]
+    assert [e["status"] for e in response.json()["events"]] == ["paid"]
+    assert Cart.objects.get(pk=checked_out.cart_id).status == Cart.Status.CHECKED_OUT
+
+
+@pytest.mark.parametrize("card", [None, CARD_ASYNC])
+def test_confirm_unpaid_session_is_200_still_pending(stripe_env, auth_client, checked_out, card):
+    if card:
+        stripe_env.pay(checked_out.stripe_session_id, card)
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    assert response.status_code == 200
+    assert response.json()["status"] == "pending"
+    assert OrderEvent.objects.count() == 0
+
+
+def test_confirm_foreign_or_unknown_session_is_404_without_asking_stripe(
+    stripe_env, stripe_client, other_client, checked_out
+):
+    # given: the next request Stripe receives fails
+    stripe_env.faults(fail_next=1, status=500)
+
+    # when
+    foreign = other_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    unknown = other_client.post(f"{ORDERS}confirm/", {"session_id": "cs_test_unknown"})
+
+    # then: 404, and the armed fault is still waiting: Stripe was never asked
+    assert (foreign.status_code, unknown.status_code) == (404, 404)
+    with pytest.raises(stripe.APIError):
+        stripe_client.v1.checkout.sessions.retrieve(checked_out.stripe_session_id)
+
+
+def test_confirm_without_session_id_is_400(stripe_env, auth_client):
+    response = auth_client.post(f"{ORDERS}confirm/", {})
+    assert response.status_code == 400
+    assert "session_id" in response.json()["fields"]
+
+
+def test_confirm_with_stripe_unreachable_is_503_and_order_stays_pending(
+    stripe_env, settings, auth_client, checked_out
+):
+    # given
+    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+
+    # when
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+
+    # then
+    assert response.status_code == 503
+    assert response.json()["code"] == "payment_provider_unavailable"
+    assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
+
+
+def test_confirm_with_stripe_timeout_is_503(stripe_env, settings, auth_client, checked_out):
+    settings.STRIPE_TIMEOUT_SECONDS = 0.3
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    stripe_env.faults(latency_ms=800)
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    assert response.status_code == 503
+    assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
+
+
+# ------------------------------------------------------------------ cancel
+
+
+def test_cancel_pending_expires_session(stripe_env, stripe_client, auth_client, checked_out):
+    # when
+    response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
+
+    # then
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert stripe_client.v1.checkout.sessions.retrieve(checked_out.stripe_session_id)["status"] == "expired"
+    assert stripe_env.pay(checked_out.stripe_session_id, CARD_OK).status_code == 400
+    assert Cart.objects.get(pk=checked_out.cart_id).status == Cart.Status.OPEN
+
+
+def test_cancel_paid_order_is_409(stripe_env, auth_client, checked_out):
+    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+    auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "order_not_pending"
+
+
+def test_cancel_of_a_session_paid_meanwhile_fulfils_and_is_409(stripe_env, auth_client, checked_out):
+    # given: paid at Stripe, no webhook yet
+    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+
+    # when
+    response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
+
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "order_already_paid"
+    assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PAID
+
+
+def test_cancel_someone_elses_order_is_404(stripe_env, other_client, checked_out):
+    assert other_client.post(f"{ORDERS}{checked_out.pk}/cancel/").status_code == 404
+    assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
+
+
+def test_cancel_with_stripe_failing_is_502_and_nothing_changes(stripe_env, auth_client, checked_out):
+    stripe_env.faults(fail_next=2, status=500)
+    response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
+    assert response.status_code == 502
+    assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
