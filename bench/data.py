@@ -1,0 +1,147 @@
+"""Benchmark fixtures through the ORM (in the orchestrator process, after `django.setup()`).
+
+Users, a cart with N lines, N orders with items and events, JWT access tokens, a cursor for a row
+deep in the catalog, and in-process query counts for an endpoint (`CaptureQueriesContext` around
+one request through Django's test client: same URLconf, middleware and views as the server).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from catalog.models import Product
+from checkout.models import Cart, CartItem, Order, OrderEvent, OrderItem
+
+User = get_user_model()
+PASSWORD = "bench-password-not-secret-0"  # noqa: S105 (local benchmark users only)
+
+
+def users_create(prefix: str, count: int) -> list[Any]:
+    """`count` users `{prefix}-0000…`, created in one insert with one precomputed password hash."""
+    password = make_password(PASSWORD)
+    User.objects.bulk_create(
+        [
+            User(username=f"{prefix}-{i:04d}", email=f"{prefix}-{i:04d}@bench.local", password=password)
+            for i in range(count)
+        ]
+    )
+    return list(User.objects.filter(username__startswith=f"{prefix}-").order_by("username"))
+
+
+def access_token(user: Any) -> str:
+    return str(AccessToken.for_user(user))
+
+
+def active_product_ids(count: int, *, offset: int = 0) -> list[int]:
+    ids = Product.objects.filter(is_active=True).order_by("id").values_list("id", flat=True)
+    return list(ids[offset : offset + count])
+
+
+def cart_with_lines(user: Any, product_ids: list[int], *, quantity: int = 1) -> Cart:
+    """An open cart for `user` holding one line per product."""
+    cart = Cart.objects.create(user=user)
+    CartItem.objects.bulk_create(
+        [CartItem(cart=cart, product_id=pid, quantity=quantity) for pid in product_ids]
+    )
+    return cart
+
+
+def orders_create(user: Any, count: int, *, product_ids: list[int], items_per_order: int = 3) -> list[Order]:
+    """`count` paid orders for `user` (each with items and two events), on one checked-out cart."""
+    cart = Cart.objects.create(user=user, status=Cart.Status.CHECKED_OUT)
+    products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
+    now = timezone.now()
+    orders = []
+    for i in range(count):
+        lines = [products[product_ids[(i + j) % len(product_ids)]] for j in range(items_per_order)]
+        orders.append(
+            Order(
+                number=f"BN-{secrets.token_hex(6).upper()}",
+                user=user,
+                cart=cart,
+                status=Order.Status.PAID,
+                currency="inr",
+                total_amount=sum(p.unit_amount for p in lines),
+                stripe_session_id=f"cs_bench_{secrets.token_hex(12)}",
+                content_fingerprint=secrets.token_hex(32),
+                paid_at=now,
+            )
+        )
+    Order.objects.bulk_create(orders)
+    items, events = [], []
+    for i, order in enumerate(orders):
+        for j in range(items_per_order):
+            p = products[product_ids[(i + j) % len(product_ids)]]
+            items.append(
+                OrderItem(
+                    order=order,
+                    product=p,
+                    name=p.name,
+                    unit_amount=p.unit_amount,
+                    quantity=1,
+                    line_total=p.unit_amount,
+                )
+            )
+        events.append(OrderEvent(order=order, from_status="", to_status="pending", source="api"))
+        events.append(OrderEvent(order=order, from_status="pending", to_status="paid", source="webhook"))
+    OrderItem.objects.bulk_create(items)
+    OrderEvent.objects.bulk_create(events)
+    return orders
+
+
+def keyset_cursor(ordering: list[str], position: list[Any]) -> str:
+    """A cursor in catalog.pagination's format (`{"o": ordering, "r": false, "p": position}`)."""
+    payload = json.dumps({"o": ordering, "r": False, "p": position}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def deep_product_cursor(depth: int) -> tuple[str, int, int]:
+    """A default-ordering cursor placed after active row number `depth`.
+
+    Returns `(cursor, expected id of the first row on that page, actual depth)`; the caller checks
+    the server answers that row first, so a change of cursor format shows up as a failure.
+    """
+    active = Product.objects.filter(is_active=True)
+    depth = min(depth, max(active.count() - 25, 0))
+    boundary, first = list(
+        active.order_by("-created_at", "-id").values("created_at", "id")[depth : depth + 2]
+    )
+    cursor = keyset_cursor(["-created_at", "-id"], [boundary["created_at"].isoformat(), boundary["id"]])
+    return cursor, first["id"], depth
+
+
+def price_deep_cursor(depth: int) -> tuple[str, int, int]:
+    """Like `deep_product_cursor`, for `ordering=unit_amount`."""
+    active = Product.objects.filter(is_active=True)
+    depth = min(depth, max(active.count() - 25, 0))
+    boundary, first = list(
+        active.order_by("unit_amount", "id").values("unit_amount", "id")[depth : depth + 2]
+    )
+    return keyset_cursor(["unit_amount", "id"], [boundary["unit_amount"], boundary["id"]]), first["id"], depth
+
+
+def count_queries(path: str, *, token: str | None = None) -> tuple[int, int]:
+    """`(queries, status)` for one GET of `path` in-process (a warm-up request runs first).
+
+    `/bench/django-bare/...` resolves against `bench.bare`, as `bench.wsgi` routes it.
+    """
+    client = Client(HTTP_HOST="127.0.0.1")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    urlconf = "bench.bare" if path.startswith("/bench/django-bare/") else settings.ROOT_URLCONF
+    with override_settings(ROOT_URLCONF=urlconf):
+        client.get(path, headers=headers)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path, headers=headers)
+    return len(ctx.captured_queries), response.status_code

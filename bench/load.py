@@ -1,0 +1,164 @@
+"""Load generators: `wrk` for GET endpoints, a thread pool of keep-alive clients for POST flows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+LUA = Path(__file__).with_name("wrk_report.lua")
+
+
+@dataclass
+class Result:
+    """One measured endpoint: throughput, latency percentiles (ms), errors and notes."""
+
+    name: str
+    rps: float
+    p50: float
+    p99: float
+    p95: float | None = None
+    requests: int = 0
+    errors: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run_wrk(
+    name: str,
+    base_url: str,
+    paths: Sequence[str],
+    *,
+    duration: float,
+    connections: int,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
+    warmup: float = 2.0,
+) -> Result:
+    """`wrk` against `base_url` rotating over `paths`; a short warm-up run first (not counted)."""
+
+    def once(seconds: float) -> dict[str, Any]:
+        command = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+        ]
+        for key, value in (headers or {}).items():
+            command += ["-H", f"{key}: {value}"]
+        command += [base_url + paths[0], "--", *paths]
+        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
+        for line in out.stdout.splitlines():
+            if line.startswith("BENCH_JSON "):
+                data: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+                return data
+        raise RuntimeError(f"wrk printed no summary:\n{out.stdout}\n{out.stderr}")
+
+    if warmup > 0:
+        once(warmup)
+    data = once(duration)
+    if data["requests"] == 0:
+        raise RuntimeError(f"wrk completed no request against {base_url}{paths[0]}: {data}")
+    lat = data["latency_us"]
+    errors = sum(data["errors"].values())
+    return Result(
+        name=name,
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50=lat["p50"] / 1000,
+        p95=lat["p95"] / 1000,
+        p99=lat["p99"] / 1000,
+        requests=data["requests"],
+        errors=errors,
+        extra={"wrk": data},
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of `values`."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Call:
+    status: int
+    seconds: float
+    body: Any
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        _local.session = session
+    return session
+
+
+def post(
+    url: str,
+    *,
+    json_body: Any = None,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Call:
+    """One POST on this thread's keep-alive session, timed."""
+    started = time.perf_counter()
+    response = _session().post(url, json=json_body, data=data, headers=headers, timeout=timeout)
+    elapsed = time.perf_counter() - started
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    return Call(response.status_code, elapsed, body)
+
+
+def run_parallel(
+    calls: Sequence[Callable[[], Call]], *, workers: int, barrier: bool = False
+) -> tuple[list[Call], float]:
+    """Run every call on `workers` threads (all released together with `barrier`); (calls, wall seconds)."""
+    gate = threading.Barrier(len(calls)) if barrier else None
+
+    def runner(call: Callable[[], Call]) -> Call:
+        if gate is not None:
+            gate.wait(timeout=60)
+        return call()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(runner, calls))
+    return results, time.perf_counter() - started
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "mean": statistics.fmean(ms) if ms else float("nan"),
+        "max": max(ms) if ms else float("nan"),
+    }
