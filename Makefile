@@ -9,7 +9,7 @@ PORT ?= 8000
 FAKESTRIPE_PORT ?= 12111
 DEV_WEBHOOK_SECRET := whsec_local_development_only
 
-.PHONY: run test lint fmt schema schema-check install install-dev migrate demo fakestripe clean
+.PHONY: run test lint fmt schema schema-check install install-dev migrate demo fakestripe clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ schema-check: install-dev
 	SECRET_KEY=schema $(PY) manage.py spectacular --file $$tmp --validate --fail-on-warn || exit 1; \
 	if ! diff -u schema.yml $$tmp; then echo "schema.yml is stale: run 'make schema' and commit it." >&2; rm -f $$tmp; exit 1; fi; \
 	rm -f $$tmp; echo "schema.yml is up to date."
+
+# Benchmarks (docs/benchmarks.md): own database, gunicorn, fakestripe and wrk on loopback; prints a
+# table. BENCH_ARGS e.g. "--quick", "--products 200000", "--workers 4", "--keep-db".
+bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+	$(PIP) install --quiet -r bench/requirements.txt
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
