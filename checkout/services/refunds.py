@@ -61,10 +61,10 @@ def order_refund(
 
     Raises:
     - `NotFoundError` (`order_not_found`) for an unknown order;
-    - `ConflictError` (`order_not_refundable`) unless the order is paid or partially refunded
-      and has a payment intent;
     - `ConflictError` (`refund_stale`) when `expected_amount_refunded` is given and differs
       from the order's (a double submit, or someone refunded meanwhile): nothing is sent;
+    - `ConflictError` (`order_not_refundable`) unless the order is paid or partially refunded
+      and has a payment intent;
     - `DomainError` (`refund_amount_invalid`, field `amount`) unless 1 <= amount <= refundable;
     - `stripe_gateway.RefundRefused` when Stripe says no (already refunded, amount too large);
     - `PaymentProviderError` / `PaymentProviderUnavailable` when Stripe fails.
@@ -75,11 +75,6 @@ def order_refund(
         order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
         if order is None:
             raise NotFoundError("Order not found.", code="order_not_found")
-        if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
-            raise ConflictError(
-                f"Only a paid order can be refunded; order {order.number} is {order.get_status_display()}.",
-                code="order_not_refundable",
-            )
         before = order.amount_refunded
         if expected_amount_refunded is not None and expected_amount_refunded != before:
             raise ConflictError(
@@ -88,6 +83,11 @@ def order_refund(
                 f"{format_money(expected_amount_refunded, order.currency)}. Nothing was refunded; "
                 "check the history before refunding again.",
                 code="refund_stale",
+            )
+        if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
+            raise ConflictError(
+                f"Only a paid order can be refunded; order {order.number} is {order.get_status_display()}.",
+                code="order_not_refundable",
             )
         refundable = order.total_amount - before
         if not 1 <= amount <= refundable:
@@ -104,7 +104,8 @@ def order_refund(
             idempotency_key=refund_idempotency_key(
                 order_id=order.pk, amount_refunded_before=before, amount=amount
             ),
-            metadata={"order_id": str(order.pk), "order_number": order.number, "staff_user": username},
+            # Only order facts: a retry by another staff member must send identical parameters.
+            metadata={"order_id": str(order.pk), "order_number": order.number},
         )
 
         to_status = S.REFUNDED if before + amount == order.total_amount else S.PARTIALLY_REFUNDED
