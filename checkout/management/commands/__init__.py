@@ -1,0 +1,1 @@
+"""checkout commands: reconcile_payments."""
