@@ -147,6 +147,9 @@ class Command(BaseCommand):
 
     def _rebuild_indexes(self, definitions: list[str], *, verbose: bool) -> None:
         with connection.cursor() as cursor:
+            # Run the deferred foreign-key checks now: PostgreSQL won't build an index on a table
+            # with pending trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             for definition in definitions:
                 if verbose:

@@ -1,0 +1,104 @@
+"""PostgreSQL plans: search hits the trigram indexes, keyset pages hit the composite indexes.
+
+The planner is told not to seq-scan (tables here are tiny); what is checked is that an index
+*can* serve Django's own SQL: the trigram indexes are on exactly `UPPER(col::text)`, the
+expression `icontains` compiles to, and the cursor's row comparison is an index condition.
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import F, Q, Value
+
+from catalog.management.commands import seed_catalog
+from catalog.models import Product
+from catalog.pagination import RowComparison
+from catalog.selectors import product_list_active
+from tests.factories import ProductFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+
+
+def _no_seqscan(*, no_sort: bool = False) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if no_sort:
+            # Only an index that yields rows already in order can avoid a sort now.
+            cursor.execute("SET LOCAL enable_sort = off")
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_product'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_search_sql_is_served_by_the_trigram_indexes():
+    # given
+    ProductFactory.create_batch(5)
+    _no_seqscan()
+    # the same condition DRF's SearchFilter builds for ?search=iron skillet
+    condition = reduce(
+        operator.and_,
+        (Q(name__icontains=term) | Q(description__icontains=term) for term in ["iron", "skillet"]),
+    )
+    # when
+    plan = Product.objects.filter(condition).explain()
+    # then
+    assert "product_name_upper_trgm" in plan
+    assert "product_description_upper_trgm" in plan
+    assert "Seq Scan" not in plan
+
+
+@pytest.mark.parametrize(
+    ("ordering", "op", "index"),
+    [
+        (("unit_amount", "id"), ">", "product_active_price_idx"),
+        (("-unit_amount", "-id"), "<", "product_active_price_idx"),
+        (("name", "id"), ">", "product_active_name_idx"),
+        (("-created_at", "-id"), "<", "product_active_created_idx"),
+    ],
+)
+def test_keyset_page_is_an_index_range_scan(ordering, op, index):
+    # given
+    product = ProductFactory()
+    _no_seqscan(no_sort=True)
+    first = ordering[0].lstrip("-")
+    position = RowComparison(
+        [F(first), F("id")], [Value(getattr(product, first)), Value(product.id)], operator=op
+    )
+    # when
+    plan = product_list_active().filter(position).order_by(*ordering)[:21].explain()
+    # then: the cursor is part of the index condition, not a filter over the whole table
+    assert index in plan
+    assert "Index Cond" in plan
+    assert "ROW(" in plan.split("Index Cond")[1].split("\n")[0]
+    assert "Sort" not in plan
+
+
+def test_bulk_load_drops_and_rebuilds_the_secondary_indexes(monkeypatch):
+    # given: a load big enough (for this test) to take the bulk path
+    monkeypatch.setattr(seed_catalog, "BULK_LOAD_ROWS", 10)
+    before = _index_names()
+    dropped: list[list[str]] = []
+    original = seed_catalog.Command._drop_secondary_indexes
+
+    def spy() -> list[str]:
+        dropped.append(original())
+        assert not {"product_name_upper_trgm", "product_active_price_idx"} & _index_names()
+        return dropped[-1]
+
+    monkeypatch.setattr(seed_catalog.Command, "_drop_secondary_indexes", staticmethod(spy))
+    # when
+    call_command("seed_catalog", products=50, categories=3, batch_size=7, verbosity=0)
+    # then
+    assert Product.objects.count() == 50
+    assert len(dropped) == 1
+    assert len(dropped[0]) >= 6  # 3 composite, 2 trigram, category FK, slug pattern index
+    assert _index_names() == before
+    assert {"product_name_upper_trgm", "product_active_price_idx"} <= before
