@@ -56,13 +56,14 @@ def table(results: dict[str, Any]) -> str:
     if results.get("uptime_end"):
         lines.append(f"load at end:   {results['uptime_end']}")
     lines.append("")
-    lines.append("| endpoint | req/s | p50 ms | p95 ms | p99 ms | queries/req | errors |")
+    lines.append("| endpoint | req/s | p50 ms | p95 ms | p99 ms | queries/req | errors (socket) |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|")
     queries = results.get("queries", {})
     for key, r in results.get("wrk", {}).items():
         lines.append(
             f"| {r['name']} | {r['rps']:,.0f} | {r['p50']:.1f} | {_fmt(r['p95'])} | {r['p99']:.1f} | "
-            f"{_fmt(queries.get(key, '–' if key != 'static' else 0))} | {r['errors']} |"
+            f"{_fmt(queries.get(key, '–' if key != 'static' else 0))} | {r['errors']} "
+            f"({r['extra'].get('socket_errors', 0)}) |"
         )
     lines.append("")
     lines.append("| target | measured | met |")
