@@ -300,23 +300,24 @@ class OrderAdmin(admin.ModelAdmin):
             "Order",
             {"fields": ("number", "status_pill", "customer", "cart", "created_at", "updated_at", "paid_at")},
         ),
-        ("Money", {"fields": ("currency", "total", "refunded", "refundable")}),
+        ("Money", {"fields": ("total", "refunded", "refundable")}),
         (
             "Stripe",
             {
+                "description": "Stripe's ids for this payment; the order list searches by them.",
                 "fields": (
                     "stripe_session_id",
                     "stripe_payment_intent_id",
                     "checkout_url",
                     "session_expires_at",
                     "content_fingerprint",
-                )
+                ),
             },
         ),
     )
     readonly_fields = (
         *("number", "status_pill", "customer", "cart", "created_at", "updated_at", "paid_at"),
-        *("currency", "total", "refunded", "refundable"),
+        *("total", "refunded", "refundable"),
         *("stripe_session_id", "stripe_payment_intent_id", "checkout_url", "session_expires_at"),
         "content_fingerprint",
     )
@@ -343,8 +344,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="customer", ordering="user__email")
     def customer(self, order: Order) -> SafeString:
+        user = order.user
         url = reverse("admin:accounts_user_change", args=[order.user_id])
-        return format_html('<a href="{}">{}</a>', url, order.user.email or order.user.get_username())
+        name = user.get_full_name()
+        label = f"{name} <{user.email}>" if name and user.email else user.email or user.get_username()
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description="status", ordering="status")
     def status_pill(self, order: Order) -> SafeString:
