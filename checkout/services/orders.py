@@ -106,6 +106,14 @@ def order_fulfil_from_session(
             return FulfilResult(FulfilOutcome.MISMATCH, order.pk)
 
         if order.status == S.PENDING:
+            # Lock order is cart, then orders (as in checkout_start and order_cancel): take the
+            # cart row first, or a webhook holding the order row while waiting for the cart could
+            # deadlock with a checkout holding the cart while waiting for the order.
+            list(
+                Cart.objects.select_for_update(of=("self",))
+                .filter(pk=order.cart_id)
+                .values_list("pk", flat=True)
+            )
             moved = order_transition(
                 order_id=order.pk,
                 to_status=S.PAID,

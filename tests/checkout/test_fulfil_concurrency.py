@@ -118,3 +118,30 @@ def test_end_to_end_changed_cart_while_paid_webhook_is_held(stripe_env, live_ser
 
     # then: nothing more happens
     assert OrderEvent.objects.filter(order_id=first["order_id"], to_status="paid").count() == 1
+
+
+def test_checkouts_racing_the_paid_webhook_never_deadlock(stripe_env, user):
+    # given: paid at Stripe, webhook held, cart changed (so a checkout must close the old session)
+    from tests.factories import CartItemFactory, ProductFactory
+
+    cart = make_cart(user)
+    first = client_for(user).post(checkout_url(cart)).json()
+    stripe_env.pay(first["session_id"], CARD_OK)
+    CartItemFactory(cart=cart, product=ProductFactory())
+    event = session_event(stripe_env, "checkout.session.completed", first["session_id"])
+    shoppers = [client_for(user) for _ in range(10)]
+    stripe_side = [client_for(user) for _ in range(10)]
+    for client in stripe_side:
+        client.credentials()
+
+    # when: checkouts (cart lock → order lock) race webhooks (fulfil: cart lock → order update)
+    calls = [lambda c=c: c.post(checkout_url(cart)) for c in shoppers]
+    calls += [lambda c=c: post_event(c, event) for c in stripe_side]
+    responses = run_concurrently(calls, workers=20)
+
+    # then: no 500 (a deadlock would abort one side), one paid transition, no second session
+    assert {r.status_code for r in responses[:10]} == {409}
+    assert {r.json()["code"] for r in responses[:10]} <= {"cart_already_paid", "cart_not_open"}
+    assert [r.status_code for r in responses[10:]] == [200] * 10
+    assert OrderEvent.objects.filter(order_id=first["order_id"], to_status="paid").count() == 1
+    assert len(stripe_env.client().v1.checkout.sessions.list({"limit": 100}).data) == 1
