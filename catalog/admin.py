@@ -35,8 +35,9 @@ class ProductAdmin(admin.ModelAdmin):
     list_editable = ["unit_amount", "is_active"]
     list_filter = ["is_active", "category"]
     list_select_related = ["category"]
-    # `name` is served by the trigram index on UPPER(name) on PostgreSQL; `=slug` is an exact match.
-    search_fields = ["name", "=slug"]
+    # Both indexed on PostgreSQL: `name` (icontains) by the trigram index on UPPER(name), the exact
+    # slug by its unique index (`=slug` would be iexact, UPPER(slug) = …, a full scan).
+    search_fields = ["name", "slug__exact"]
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ["category"]
     readonly_fields = ["price", "created_at", "updated_at"]

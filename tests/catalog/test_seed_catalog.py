@@ -108,3 +108,12 @@ def test_bad_options(options):
     with pytest.raises(CommandError):
         _seed(verbosity=0, **{"products": 5, "categories": 2, **options})
     assert Product.objects.count() == 0
+
+
+def test_more_categories_than_named_ones_get_numbered_collections():
+    # when
+    _seed(products=60, categories=30, verbosity=0)
+    # then
+    assert Category.objects.count() == 30
+    assert Category.objects.filter(slug="kitchen-dining").exists()
+    assert Category.objects.filter(name="Collection 30", slug="collection-30").exists()
