@@ -431,7 +431,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Refund all or part of one order through Stripe (`checkout.refund_order` only)."""
-        if not request.user.has_perm(REFUND_PERMISSION):
+        if not (request.user.has_perm(REFUND_PERMISSION) and self.has_view_permission(request)):
             raise PermissionDenied
         order = self.get_object(request, unquote(object_id))
         if order is None:

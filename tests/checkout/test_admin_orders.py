@@ -86,7 +86,7 @@ def test_changelist_query_count_does_not_grow_with_rows(client, rows, django_ass
         make_order()
 
     # when
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(CHANGELIST)
 
     # then
@@ -326,6 +326,34 @@ def test_detail_shows_items_and_history_read_only(client):
     inline_formsets = response.context["inline_admin_formsets"]
     assert {f.opts.model for f in inline_formsets} == {OrderItem, OrderEvent}
     assert all(not f.has_add_permission and not f.has_delete_permission for f in inline_formsets)
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_detail_query_count_does_not_grow_with_items_or_events(client, rows, django_assert_max_num_queries):
+    # given
+    order = make_order()
+    for n in range(rows - 1):
+        OrderItem.objects.create(
+            order=order,
+            product=order.items.first().product,
+            name=f"extra {n}",
+            unit_amount=1,
+            quantity=1,
+            line_total=1,
+        )
+        OrderEvent.objects.create(
+            order=order, from_status="paid", to_status="paid", source="admin", message=f"n{n}"
+        )
+
+    # when
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("admin:checkout_order_change", args=[order.pk]))
+
+    # then
+    assert response.status_code == 200
+    items, events = response.context["inline_admin_formsets"]
+    assert len(items.formset.forms) == rows
+    assert len(events.formset.forms) == rows + 1  # the two from make_order, plus rows - 1 notes
 
 
 def test_posting_to_the_detail_page_changes_nothing(client):
