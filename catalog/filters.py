@@ -1,7 +1,11 @@
 """Product list filters (django-filter): category slug, price range in minor units, ordering.
 
-Free-text `search` is DRF's `SearchFilter` on the view. Every bad value is a 400 whose `fields`
-names the parameter; nothing here parses the query string by hand.
+Free-text `search` is DRF's `SearchFilter` on the view (`ProductSearchFilter`: every word must
+match the name or the description, case-insensitively; at most `SEARCH_MAX_LENGTH` characters and
+`SEARCH_MAX_TERMS` words, since each word is one more trigram index probe).
+
+Every bad value is a 400 whose `fields` names the parameter; nothing here parses the query string
+by hand.
 
 - `category`: a category slug. An unknown slug gives an empty list, not an error: a link to a
   category that was renamed or removed should show "no products", not break the page.
@@ -22,6 +26,9 @@ from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import SearchFilter
+from rest_framework.request import Request
 
 from catalog.models import Product
 
@@ -35,6 +42,24 @@ PRODUCT_ORDERINGS: dict[str, tuple[str, str]] = {
     "-created_at": ("-created_at", "-id"),
 }
 DEFAULT_PRODUCT_ORDERING = PRODUCT_ORDERINGS["-created_at"]
+SEARCH_MAX_LENGTH = 100
+SEARCH_MAX_TERMS = 8
+
+
+class ProductSearchFilter(SearchFilter):
+    """DRF's search, with its errors naming `search` and a bound on how much work one query asks."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        raw = request.query_params.get(self.search_param, "")
+        if len(raw) > SEARCH_MAX_LENGTH:
+            raise ValidationError({self.search_param: [f"At most {SEARCH_MAX_LENGTH} characters."]})
+        try:
+            terms = list(super().get_search_terms(request))
+        except ValidationError as exc:
+            raise ValidationError({self.search_param: exc.detail}) from None
+        if len(terms) > SEARCH_MAX_TERMS:
+            raise ValidationError({self.search_param: [f"At most {SEARCH_MAX_TERMS} words."]})
+        return terms
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -13,10 +13,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, mixins, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
-from catalog.filters import ProductFilter
+from catalog.filters import ProductFilter, ProductSearchFilter
 from catalog.models import Category, Product
 from catalog.pagination import KeysetPagination
 from catalog.selectors import category_list, product_list_active
@@ -39,7 +39,8 @@ class CategoryPagination(KeysetPagination):
         operation_id="products_list",
         summary="List active products",
         description=(
-            "Cursor-paginated. `search` matches name or description (case-insensitive, every word); "
+            "Cursor-paginated. `search` matches name or description (case-insensitive, every word; "
+            "at most 8 words and 100 characters); "
             "`category` is a slug (unknown slug: empty list); prices are minor units."
         ),
         responses={200: ProductSerializer(many=True), **error_responses(400)},
@@ -57,7 +58,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
     authentication_classes: list[Any] = []
     serializer_class = ProductSerializer
     pagination_class = KeysetPagination
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, ProductSearchFilter]
     filterset_class = ProductFilter
     search_fields = ["name", "description"]
     lookup_value_regex = PRODUCT_ID_REGEX

@@ -206,6 +206,9 @@ def test_huge_price_bounds_are_not_a_server_error(api_client):
         ({"page_size": "abc"}, "page_size"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"category": "bad\x00slug"}, "category"),
+        ({"search": "iron\x00"}, "search"),
+        ({"search": "x" * 101}, "search"),
+        ({"search": "a b c d e f g h i"}, "search"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_field(api_client, params, field):
@@ -244,6 +247,17 @@ def test_search_requires_every_word(api_client):
     response = api_client.get(PRODUCTS, {"search": "cotton blue"})
     # then
     assert _ids(response.json()["results"]) == [both.id]
+
+
+def test_search_at_the_limits_is_accepted(api_client):
+    # given
+    hit = ProductFactory(name="a b c d e f g h")
+    # when
+    eight_words = api_client.get(PRODUCTS, {"search": "a b c d e f g h"})
+    hundred_chars = api_client.get(PRODUCTS, {"search": "h" + " " * 99})
+    # then
+    assert _ids(eight_words.json()["results"]) == [hit.id]
+    assert hundred_chars.status_code == 200
 
 
 def test_search_combines_with_filters(api_client):
