@@ -32,9 +32,6 @@ from shopapi.exceptions import DomainError, PaymentProviderError, PaymentProvide
 
 logger = logging.getLogger(__name__)
 
-# Stripe's answer when a session that is not `open` is asked to expire.
-_NOT_OPEN_MARKER = "can be expired"
-
 
 # --------------------------------------------------------------------------- values
 
@@ -308,7 +305,10 @@ def checkout_session_expire(*, session_id: str) -> StripeSession:
     try:
         session = _client().v1.checkout.sessions.expire(session_id)
     except stripe.InvalidRequestError as exc:
-        if exc.http_status == status.HTTP_400_BAD_REQUEST and _NOT_OPEN_MARKER in str(exc.user_message):
+        # Stripe answers a plain 400 (no error code) for "only open sessions can be expired".
+        # Any 400 other than an unknown session is read that way: callers then retrieve the
+        # session and act on its real status (and fail loudly if it turns out to be open).
+        if exc.http_status == status.HTTP_400_BAD_REQUEST and exc.code != "resource_missing":
             raise SessionNotOpen(session_id) from exc
         _log_stripe_error("checkout_session_expire", exc)
         raise _translate(exc) from exc
