@@ -21,6 +21,7 @@ import platform
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DJANGO_SETTINGS_MODULE"] = "shopapi.settings"
         import django
 
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         django.setup()
         from bench import scenarios
 
