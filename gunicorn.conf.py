@@ -44,6 +44,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
 # Peers whose X-Forwarded-* headers gunicorn trusts (the platform's proxy). "*" is right when
 # only the proxy can reach the container, as on Render, Fly or behind a private load balancer.
+# Long search + cursor URLs fit; gunicorn's ceiling (its default is 4094).
+limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 accesslog = None

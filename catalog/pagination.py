@@ -165,7 +165,12 @@ class KeysetPagination(BasePagination):
         for field_name in ordering:
             name = _strip(field_name)
             value = row.pk if name == "pk" else getattr(row, name)
-            position.append(value if isinstance(value, (int, str)) else force_str(value.isoformat()))
+            if isinstance(value, (int, str)):
+                position.append(value)
+            elif hasattr(value, "isoformat"):
+                position.append(force_str(value.isoformat()))
+            else:  # UUID primary keys and other scalar values round-trip through their string
+                position.append(str(value))
         payload = json.dumps({"o": list(ordering), "r": reverse, "p": position}, separators=(",", ":"))
         encoded = base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
         return replace_query_param(self.base_url, self.cursor_query_param, encoded)

@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +101,7 @@ def start_gunicorn(
     threads: int = 4,
     log_path: Path | None = None,
     app: str = "shopapi.wsgi:application",
+    extra_args: Sequence[str] = (),
 ) -> LiveServer:
     """gunicorn serving `app` on 127.0.0.1; waits for /healthz (or `/` for other apps)."""
     port = port or free_port()
@@ -122,6 +123,7 @@ def start_gunicorn(
         "60",
         "--graceful-timeout",
         "5",
+        *extra_args,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)

@@ -7,11 +7,11 @@ from uuid import UUID
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.pagination import KeysetPagination
 from checkout.models import Order
 from checkout.selectors.orders import order_get_for_user, orders_for_user
 from checkout.serializers.orders import OrderConfirmSerializer, OrderSerializer
@@ -23,13 +23,8 @@ UUID_REGEX = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 _ORDER_ID_PARAM = OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Order id.")
 
 
-class OrderCursorPagination(CursorPagination):
-    """Newest first; stable under inserts (cursor, not page numbers)."""
-
-    ordering = ("-created_at", "-id")
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+class OrderCursorPagination(KeysetPagination):
+    """Newest first (the selector's `-created_at, -id`); stable under inserts, a bad cursor is a 400."""
 
 
 def _parse_uuid(value: str) -> UUID:

@@ -297,3 +297,26 @@ def test_cancel_with_stripe_failing_is_502_and_nothing_changes(stripe_env, auth_
     response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
     assert response.status_code == 502
     assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
+
+
+def test_orders_list_walks_cursor_pages_and_rejects_bad_cursors(auth_client, user):
+    # given: five orders of the caller
+    from checkout.models import Order as OrderModel
+
+    for _ in range(5):
+        _order(user)
+    expected = list(
+        OrderModel.objects.filter(user=user).order_by("-created_at", "-id").values_list("id", flat=True)
+    )
+    # when: walking pages of two
+    seen, url = [], ORDERS + "?page_size=2"
+    while url:
+        page = auth_client.get(url).json()
+        seen += [row["id"] for row in page["results"]]
+        url = page["next"]
+    # then: every order once, newest first; bad cursors and page sizes are 400s naming the field
+    assert seen == [str(pk) for pk in expected]
+    for params, field in [({"cursor": "\x13garbage"}, "cursor"), ({"page_size": -5}, "page_size")]:
+        response = auth_client.get(ORDERS, params)
+        assert response.status_code == 400
+        assert field in response.json()["fields"]
