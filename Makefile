@@ -9,7 +9,7 @@ PORT ?= 8000
 FAKESTRIPE_PORT ?= 12111
 DEV_WEBHOOK_SECRET := whsec_local_development_only
 
-.PHONY: run test lint fmt schema schema-check install install-dev migrate demo fakestripe clean bench
+.PHONY: run test lint fmt schema schema-check clients contract install install-dev clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,5 +80,21 @@ bench: install-dev
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Generate clients from schema.yml as integrators do: Python (openapi-python-client) and
+# TypeScript types (openapi-typescript, from the npm registry). Output in build/clients/.
+OPENAPI_TYPESCRIPT := openapi-typescript@7.13.0
+TYPESCRIPT := typescript@5.9.3
+clients: install-dev
+	rm -rf build/clients && mkdir -p build/clients
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/openapi-python-client generate \
+	  --path schema.yml --meta none --output-path build/clients/shopapi_client
+	npx --yes $(OPENAPI_TYPESCRIPT) schema.yml --output build/clients/shopapi.d.ts
+	npx --yes -p $(TYPESCRIPT) tsc --noEmit --strict build/clients/shopapi.d.ts
+	@echo "clients: build/clients/shopapi_client (Python), build/clients/shopapi.d.ts (TypeScript)"
+
+# Schemathesis over every operation against a live gunicorn + fakestripe (uses DATABASE_URL).
+contract: install-dev
+	$(PY) scripts/contract_test.py $(CONTRACT_ARGS)
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build staticfiles .pytest_cache .mypy_cache .ruff_cache

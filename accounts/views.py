@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -32,6 +32,23 @@ class RegisterView(APIView):
         operation_id="auth_register",
         request=RegisterSerializer,
         responses={201: UserSerializer, **error_responses(400, 429)},
+        examples=[
+            OpenApiExample(
+                "New customer",
+                value={"username": "asha", "email": "asha@example.com", "password": "a-long-passphrase-42"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Email taken",
+                value={
+                    "code": "validation_error",
+                    "message": "Invalid input.",
+                    "fields": {"email": ["A user with that email already exists."]},
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -108,6 +108,21 @@ class CartViewSet(viewsets.ViewSet):
         parameters=[_CART_ID_PARAM],
         request=CartItemAddSerializer,
         responses={201: CartLineSerializer, **error_responses(400, 401, 404, 409)},
+        examples=[
+            OpenApiExample(
+                "Add two of a product", value={"product_id": 42, "quantity": 2}, request_only=True
+            ),
+            OpenApiExample(
+                "Quantity out of range",
+                value={
+                    "code": "validation_error",
+                    "message": "Invalid input.",
+                    "fields": {"quantity": ["Ensure this value is less than or equal to 99."]},
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     )
     @action(detail=True, methods=["post"], url_path="items")
     def items_add(self, request: Request, id: str) -> Response:

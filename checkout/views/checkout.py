@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -42,6 +42,30 @@ class CartCheckoutView(APIView):
             200: OpenApiResponse(CheckoutSerializer, description="The open session for this content."),
             **error_responses(400, 401, 404, 409, 502, 503),
         },
+        examples=[
+            OpenApiExample(
+                "Checkout session",
+                value={
+                    "order_id": "6f1c2a4e-8d0b-4c59-9a53-0c2f1d7e4b21",
+                    "order_number": "SA-7K3F9Q2M",
+                    "session_id": "cs_test_a1B2c3D4e5F6g7H8",
+                    "checkout_url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
+                    "expires_at": "2026-11-29T16:05:00Z",
+                },
+                response_only=True,
+                status_codes=["201", "200"],
+            ),
+            OpenApiExample(
+                "Paid meanwhile",
+                value={
+                    "code": "cart_already_paid",
+                    "message": "This cart was already paid; no new payment was started.",
+                    "fields": {},
+                },
+                response_only=True,
+                status_codes=["409"],
+            ),
+        ],
     )
     def post(self, request: Request, id: UUID) -> Response:
         result = checkout_start(cart_id=id, user=request.user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -92,6 +92,44 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
         ),
         request=OrderConfirmSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 404, 502, 503)},
+        examples=[
+            OpenApiExample(
+                "From the success page",
+                value={"session_id": "cs_test_a1B2c3D4e5F6g7H8"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Paid order",
+                value={
+                    "id": "6f1c2a4e-8d0b-4c59-9a53-0c2f1d7e4b21",
+                    "number": "SA-7K3F9Q2M",
+                    "status": "paid",
+                    "currency": "inr",
+                    "total_amount": 249900,
+                    "amount_refunded": 0,
+                    "items": [
+                        {
+                            "product_id": 42,
+                            "name": "Copper kettle",
+                            "unit_amount": 249900,
+                            "quantity": 1,
+                            "line_total": 249900,
+                        }
+                    ],
+                    "created_at": "2026-11-29T15:35:00Z",
+                    "paid_at": "2026-11-29T15:37:12Z",
+                    "updated_at": "2026-11-29T15:37:12Z",
+                    "checkout_url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
+                    "session_expires_at": "2026-11-29T16:05:00Z",
+                    "events": [
+                        {"status": "pending", "created_at": "2026-11-29T15:35:00Z", "source": "api"},
+                        {"status": "paid", "created_at": "2026-11-29T15:37:12Z", "source": "webhook"},
+                    ],
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
     )
     @action(detail=False, methods=["post"], url_path="confirm")
     def confirm(self, request: Request) -> Response:
