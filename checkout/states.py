@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from checkout.models import Order, OrderEvent
 
-logger = logging.getLogger(__name__)
+# One structured line per order transition (JSON in production, with the request id).
+payments_log = logging.getLogger("shopapi.payments")
 
 S = Order.Status
 
@@ -67,7 +68,20 @@ def order_transition(
                 stripe_event_id=stripe_event_id,
                 message=message,
             )
-            logger.info("order %s: %s -> %s (%s)", order_id, frm, to_status, source)
+            payments_log.info(
+                "order %s: %s -> %s (%s)",
+                order_id,
+                frm,
+                to_status,
+                source,
+                extra={
+                    "order_id": str(order_id),
+                    "from_status": frm,
+                    "to_status": to_status,
+                    "source": source,
+                    "event_id": stripe_event_id or None,
+                },
+            )
             return True
     return False
 

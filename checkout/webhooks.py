@@ -30,6 +30,7 @@ from checkout.services.orders import (
 )
 
 logger = logging.getLogger(__name__)
+payments_log = logging.getLogger("shopapi.payments")
 
 SOURCE = OrderEvent.Source.WEBHOOK
 
@@ -108,11 +109,23 @@ def webhook_receive(*, payload: bytes, sig_header: str | None) -> WebhookResult:
             with transaction.atomic():
                 record = StripeEvent.objects.create(event_id=event_id, type=event_type, payload=event)
         except IntegrityError:
-            logger.info("stripe event %s (%s) replayed; ignored", event_id, event_type)
+            payments_log.info(
+                "stripe event %s %s: duplicate",
+                event_id,
+                event_type,
+                extra={"event_id": event_id, "type": event_type, "outcome": "duplicate"},
+            )
             return WebhookResult(WebhookOutcome.DUPLICATE, event_id, event_type)
         handler = HANDLERS.get(event_type)
         if handler is not None:
             handler(event)
         StripeEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now())
     outcome = WebhookOutcome.PROCESSED if handler is not None else WebhookOutcome.IGNORED
+    payments_log.info(
+        "stripe event %s %s: %s",
+        event_id,
+        event_type,
+        outcome,
+        extra={"event_id": event_id, "type": event_type, "outcome": str(outcome)},
+    )
     return WebhookResult(outcome, event_id, event_type)

@@ -293,3 +293,26 @@ def test_mismatched_amount_does_not_pay_and_is_recorded_once(stripe_env, api_cli
     [note] = order.events.all()
     assert (note.from_status, note.to_status) == ("pending", "pending")
     assert "amount_total 1" in note.message
+
+
+def test_payment_events_are_logged_with_their_ids(stripe_env, api_client, pending_order, caplog):
+    # given
+    event = _paid_event(stripe_env, pending_order)
+
+    # when: delivered, then replayed
+    with caplog.at_level("INFO", logger="shopapi.payments"):
+        post_event(api_client, event)
+        post_event(api_client, event)
+
+    # then: one line for the transition and one per delivery, carrying the ids, no secrets
+    records = [r for r in caplog.records if r.name == "shopapi.payments"]
+    transitions = [r for r in records if getattr(r, "to_status", None) == "paid"]
+    deliveries = [(r.event_id, r.type, r.outcome) for r in records if hasattr(r, "outcome")]
+    assert [(r.order_id, r.from_status, r.event_id) for r in transitions] == [
+        (str(pending_order.pk), "pending", event["id"])
+    ]
+    assert deliveries == [
+        (event["id"], "checkout.session.completed", "processed"),
+        (event["id"], "checkout.session.completed", "duplicate"),
+    ]
+    assert all("whsec_" not in r.getMessage() for r in records)
