@@ -14,9 +14,10 @@ from django.utils.safestring import SafeString
 from accounts.models import User
 from catalog.money import format_money
 from checkout.models import Order
+from shopapi.admin import ReadOnlyPermissionsMixin
 
 
-class UserOrderInline(admin.TabularInline):
+class UserOrderInline(ReadOnlyPermissionsMixin, admin.TabularInline):
     """The user's orders, newest first, read-only; each row links to the order page."""
 
     model = Order
@@ -29,15 +30,6 @@ class UserOrderInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="total")
     def total(self, order: Order) -> str:

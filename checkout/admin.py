@@ -35,6 +35,7 @@ from catalog.money import currency_decimals, format_money
 from checkout.models import Cart, CartItem, Order, OrderEvent, OrderItem, StripeEvent
 from checkout.services.refunds import REFUNDABLE_STATUSES, order_refund
 from checkout.stripe_gateway import RefundRefused
+from shopapi.admin import ReadOnlyPermissionsMixin
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError
 
 S = Order.Status
@@ -157,7 +158,7 @@ def order_can_be_refunded(order: Order) -> bool:
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyPermissionsMixin, admin.TabularInline):
     """An inline that only shows rows (no add, change or delete), to whoever may view the parent."""
 
     extra = 0
@@ -167,15 +168,6 @@ class ReadOnlyInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         parent = self.parent_model._meta
         return request.user.has_perm(f"{parent.app_label}.{get_permission_codename('view', parent)}")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --------------------------------------------------------------------------- orders
@@ -267,7 +259,7 @@ class OrderRefundForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "customer",
@@ -325,15 +317,6 @@ class OrderAdmin(admin.ModelAdmin):
     change_form_template = "admin/checkout/order/change_form.html"
 
     # ---- permissions: the order itself is read-only; refunds have their own page
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -504,7 +487,7 @@ class CartItemInline(ReadOnlyInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     """Carts are the customers' own state: staff look, never edit."""
 
     list_display = ("id", "user", "status", "created_at", "updated_at")
@@ -514,15 +497,6 @@ class CartAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "user", "status", "created_at", "updated_at", "orders")
     fields = readonly_fields
     inlines = [CartItemInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="orders from this cart")
     def orders(self, cart: Cart) -> SafeString | str:
@@ -552,7 +526,7 @@ class ProcessedFilter(admin.SimpleListFilter):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     """Every webhook Stripe delivered, as received; read-only (it is the audit trail)."""
 
     list_display = ("event_id", "type", "received_at", "processed_at")
@@ -561,15 +535,6 @@ class StripeEventAdmin(admin.ModelAdmin):
     search_fields = ("=event_id", "type")
     fields = ("event_id", "type", "received_at", "processed_at", "order", "payload_pretty")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="payload")
     def payload_pretty(self, event: StripeEvent) -> SafeString:
