@@ -59,6 +59,8 @@ class StripeSession:
     payment_intent_id: str | None = None
     url: str | None = None
     expires_at: datetime | None = None
+    # Known only when the payment intent came expanded (retrieve asks for it; webhooks don't carry it).
+    payment_intent_status: str | None = None
 
     @property
     def order_id(self) -> str | None:
@@ -68,6 +70,21 @@ class StripeSession:
     @property
     def is_paid(self) -> bool:
         return self.status == "complete" and self.payment_status == "paid"
+
+    @property
+    def async_payment_failed(self) -> bool:
+        """Complete but unpaid, and the delayed payment behind it has failed.
+
+        After a failed asynchronous payment Stripe leaves the session `complete` + `unpaid`;
+        only its payment intent tells the story (`requires_payment_method` or `canceled`). This
+        is how confirm, cancel, checkout and reconciliation settle an order whose
+        `checkout.session.async_payment_failed` webhook never arrived.
+        """
+        return (
+            self.status == "complete"
+            and self.payment_status == "unpaid"
+            and self.payment_intent_status in {"requires_payment_method", "canceled"}
+        )
 
 
 @dataclass(frozen=True)
@@ -201,6 +218,14 @@ def _id_of(value: Any) -> str | None:
     return str(value)
 
 
+def _expanded_status(value: Any) -> str | None:
+    """The `status` of an expanded object (None when the field is a bare id or null)."""
+    if isinstance(value, Mapping):
+        inner = value.get("status")
+        return str(inner) if inner else None
+    return None
+
+
 def _as_dict(obj: Any) -> dict[str, Any]:
     if isinstance(obj, stripe.StripeObject):
         return obj.to_dict()
@@ -222,6 +247,7 @@ def session_from_payload(data: Mapping[str, Any]) -> StripeSession:
         payment_intent_id=_id_of(data.get("payment_intent")),
         url=data.get("url") or None,
         expires_at=_aware(data.get("expires_at")),
+        payment_intent_status=_expanded_status(data.get("payment_intent")),
     )
 
 
@@ -294,9 +320,9 @@ def checkout_session_create(
 
 
 def checkout_session_retrieve(*, session_id: str) -> StripeSession:
-    """The current state of a Checkout Session."""
+    """The current state of a Checkout Session, with its payment intent's status."""
     with _stripe_errors("checkout_session_retrieve"):
-        session = _client().v1.checkout.sessions.retrieve(session_id)
+        session = _client().v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
     return session_from_payload(_as_dict(session))
 
 

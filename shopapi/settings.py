@@ -196,6 +196,8 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="inr").lower()
 CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
 # Stripe's largest charge is 8 digits of minor units (999,999.99 in INR).
 MAX_ORDER_AMOUNT = env.int("MAX_ORDER_AMOUNT", default=99_999_999)
+# Stripe refuses charges below about 0.50 of the currency (50 paise, 50 cents); checkout says so first.
+MIN_ORDER_AMOUNT = env.int("MIN_ORDER_AMOUNT", default=50)
 
 # Stripe. STRIPE_API_BASE only points the SDK at the local stand-in (fakestripe).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -237,5 +239,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # The SDK logs every API call at INFO; the gateway logs Stripe errors itself.
+        "stripe": {"level": "WARNING"},
+    },
 }

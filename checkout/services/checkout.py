@@ -52,6 +52,7 @@ ORDER_NUMBER_ATTEMPTS = 5
 # Stripe refuses `expires_at` sooner than 30 minutes after creation; keep a margin for clock skew
 # between us and Stripe so a 30-minute TTL never fails.
 STRIPE_MIN_SESSION_SECONDS = 30 * 60
+STRIPE_MAX_SESSION_SECONDS = 24 * 60 * 60
 CLOCK_SKEW_MARGIN_SECONDS = 60
 
 
@@ -76,8 +77,10 @@ def cart_fingerprint(lines: list[CartItem]) -> str:
 
 
 def _session_ttl() -> timedelta:
+    """The session lifetime: the setting, kept inside Stripe's 30 min – 24 h window with a margin."""
     seconds = int(settings.CHECKOUT_SESSION_TTL_MINUTES) * 60
-    return timedelta(seconds=max(seconds, STRIPE_MIN_SESSION_SECONDS + CLOCK_SKEW_MARGIN_SECONDS))
+    seconds = max(seconds, STRIPE_MIN_SESSION_SECONDS + CLOCK_SKEW_MARGIN_SECONDS)
+    return timedelta(seconds=min(seconds, STRIPE_MAX_SESSION_SECONDS - CLOCK_SKEW_MARGIN_SECONDS))
 
 
 def _validate_lines(lines: list[CartItem]) -> tuple[str, int]:
@@ -95,6 +98,9 @@ def _validate_lines(lines: list[CartItem]) -> tuple[str, int]:
     total = sum(line.product.unit_amount * line.quantity for line in lines)
     if total > int(settings.MAX_ORDER_AMOUNT):
         raise DomainError("The order total is larger than we can charge.", code="order_too_large")
+    if total < int(settings.MIN_ORDER_AMOUNT):
+        message = "The order total is below the smallest amount Stripe charges."
+        raise DomainError(message, code="order_too_small")
     return currencies.pop(), total
 
 
@@ -149,6 +155,8 @@ def _supersede(order: Order) -> ConflictError | None:
             "A payment for this cart is being processed; wait for it to finish.",
             code="payment_in_progress",
         )
+    if outcome is SessionCloseOutcome.FAILED:
+        return None  # its async payment failed: the order is failed, the session unpayable
     if outcome is SessionCloseOutcome.ALREADY_EXPIRED:
         order_transition(
             order_id=order.pk,

@@ -60,6 +60,7 @@ class SessionCloseOutcome(enum.StrEnum):
     ALREADY_EXPIRED = "already_expired"
     PAID = "paid"  # it was paid meanwhile; the order has been fulfilled
     PROCESSING = "processing"  # complete but unpaid: an async payment is under way
+    FAILED = "failed"  # its async payment failed; the order has been marked failed
 
 
 def _order_for_session(session: stripe_gateway.StripeSession) -> Order | None:
@@ -158,6 +159,9 @@ def order_session_close(*, order: Order, source: str) -> SessionCloseOutcome:
         if session.is_paid:
             order_fulfil_from_session(session=session, source=source)
             return SessionCloseOutcome.PAID
+        if session.async_payment_failed:
+            order_session_outcome_record(session=session, to_status=S.FAILED, source=source)
+            return SessionCloseOutcome.FAILED
         if session.status == "complete":
             return SessionCloseOutcome.PROCESSING
         raise PaymentProviderError(
@@ -242,7 +246,10 @@ def order_confirm(*, session_id: str, user: AbstractBaseUser | AnonymousUser) ->
         raise NotFoundError("Order not found.", code="order_not_found")
     if order.status == S.PENDING:
         session = stripe_gateway.checkout_session_retrieve(session_id=session_id)
-        order_fulfil_from_session(session=session, source=OrderEvent.Source.API)
+        if session.async_payment_failed:
+            order_session_outcome_record(session=session, to_status=S.FAILED, source=OrderEvent.Source.API)
+        else:
+            order_fulfil_from_session(session=session, source=OrderEvent.Source.API)
     return order_get_for_user(order_id=order.pk, user=user)
 
 
@@ -269,6 +276,10 @@ def order_cancel(*, order_id: uuid.UUID, user: AbstractBaseUser | AnonymousUser)
             conflict = ConflictError("The order was paid meanwhile.", code="order_already_paid")
         elif outcome is SessionCloseOutcome.PROCESSING:
             raise ConflictError("A payment for this order is being processed.", code="payment_in_progress")
+        elif outcome is SessionCloseOutcome.FAILED:
+            conflict = ConflictError(
+                "The order's payment failed; it is now failed.", code="order_payment_failed"
+            )
         else:
             order_transition(
                 order_id=order.pk,

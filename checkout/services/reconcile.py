@@ -53,6 +53,7 @@ ProgressCallback = Callable[[int, int], None]
 class ReconcileOutcome(enum.StrEnum):
     PAID = "paid"  # this run moved the order to paid
     EXPIRED = "expired"  # this run moved the order to expired
+    FAILED = "failed"  # this run moved the order to failed (its async payment failed)
     LEFT_OPEN = "left_open"  # still payable, or an async payment is running
     SKIPPED = "skipped"  # locked by another run / a checkout, or settled meanwhile by someone else
     ERROR = "error"  # Stripe failed, or Stripe's answer disagrees with the order (logged)
@@ -63,6 +64,7 @@ class ReconcileSummary:
     checked: int = 0
     paid: int = 0
     expired: int = 0
+    failed: int = 0
     left_open: int = 0
     skipped: int = 0
     errors: int = 0
@@ -73,6 +75,8 @@ class ReconcileSummary:
             self.paid += 1
         elif outcome is ReconcileOutcome.EXPIRED:
             self.expired += 1
+        elif outcome is ReconcileOutcome.FAILED:
+            self.failed += 1
         elif outcome is ReconcileOutcome.LEFT_OPEN:
             self.left_open += 1
         elif outcome is ReconcileOutcome.SKIPPED:
@@ -85,6 +89,7 @@ class ReconcileSummary:
             f"checked {self.checked}, paid {self.paid}, expired {self.expired}, "
             f"left open {self.left_open}, errors {self.errors}"
         )
+        text += f", failed {self.failed}" if self.failed else ""
         return text + (f", skipped {self.skipped}" if self.skipped else "")
 
 
@@ -142,6 +147,9 @@ def _settle(order: Order) -> ReconcileOutcome:
         return _fulfil(order, session)
     if session.status == "expired":
         return _expire(order, session)
+    if session.async_payment_failed:
+        moved = order_session_outcome_record(session=session, to_status=S.FAILED, source=SOURCE)
+        return ReconcileOutcome.FAILED if moved else ReconcileOutcome.SKIPPED
     if session.status == "open" and session.expires_at is not None and session.expires_at <= timezone.now():
         closed = order_session_close(order=order, source=SOURCE)
         if closed is SessionCloseOutcome.PAID:
@@ -149,6 +157,8 @@ def _settle(order: Order) -> ReconcileOutcome:
             return ReconcileOutcome.PAID if order.status == S.PAID else ReconcileOutcome.ERROR
         if closed is SessionCloseOutcome.PROCESSING:
             return ReconcileOutcome.LEFT_OPEN
+        if closed is SessionCloseOutcome.FAILED:
+            return ReconcileOutcome.FAILED
         return _expire(order, session)
     # open and still payable, or complete + unpaid (async payment under way)
     return ReconcileOutcome.LEFT_OPEN

@@ -113,7 +113,7 @@ def test_price_change_counts_as_changed_content(stripe_env, user, auth_client):
     # given
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
-    Product.objects.filter(pk=cart.items.get().product_id).update(unit_amount=7)
+    Product.objects.filter(pk=cart.items.get().product_id).update(unit_amount=7_700)
 
     # when
     second = auth_client.post(checkout_url(cart))
@@ -198,6 +198,10 @@ def test_expired_session_marks_old_order_expired(stripe_env, stripe_client, user
                 cart=cart, product=ProductFactory(unit_amount=99_999_999), quantity=2
             ),
             "order_too_large",
+        ),
+        (
+            lambda cart: CartItemFactory(cart=cart, product=ProductFactory(unit_amount=49), quantity=1),
+            "order_too_small",
         ),
     ],
 )
@@ -306,3 +310,20 @@ def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
     ]
     assert Order.objects.filter(cart=cart).count() == 2
     assert OrderEvent.objects.filter(order__cart=cart).count() == 1
+
+
+@pytest.mark.parametrize(("ttl_minutes", "expected_minutes"), [(30, 31), (90, 90), (48 * 60, 24 * 60 - 1)])
+def test_session_lifetime_stays_inside_stripes_window(
+    stripe_env, stripe_client, settings, user, auth_client, ttl_minutes, expected_minutes
+):
+    # given: any configured lifetime, even one Stripe would refuse
+    settings.CHECKOUT_SESSION_TTL_MINUTES = ttl_minutes
+    cart = make_cart(user)
+
+    # when
+    response = auth_client.post(checkout_url(cart))
+
+    # then: Stripe accepted a session living 31 min .. 24 h - 1 min
+    assert response.status_code == 201
+    session = stripe_client.v1.checkout.sessions.retrieve(response.json()["session_id"])
+    assert session.expires_at - session.created == pytest.approx(expected_minutes * 60, abs=5)
