@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
-from catalog.filters import ProductFilter, ProductSearchFilter
+from catalog.filters import ProductFilter, ProductFilterBackend, ProductSearchFilter
 from catalog.models import Category, Product
 from catalog.pagination import KeysetPagination
 from catalog.selectors import category_list, product_list_active
@@ -58,7 +57,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
     authentication_classes: list[Any] = []
     serializer_class = ProductSerializer
     pagination_class = KeysetPagination
-    filter_backends = [DjangoFilterBackend, ProductSearchFilter]
+    filter_backends = [ProductFilterBackend, ProductSearchFilter]
     filterset_class = ProductFilter
     search_fields = ["name", "description"]
     lookup_value_regex = PRODUCT_ID_REGEX
