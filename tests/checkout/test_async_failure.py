@@ -44,20 +44,6 @@ def _failed_events(order: Order) -> list[tuple[str, str, str]]:
     )
 
 
-def test_processing_async_payment_still_blocks_a_new_checkout(stripe_env, user, auth_client):
-    # given: an async payment still under way (not settled)
-    cart = make_cart(user)
-    session_id = auth_client.post(checkout_url(cart)).json()["session_id"]
-    assert stripe_env.pay(session_id, card=CARD_ASYNC).status_code == 200
-    CartItemFactory(cart=cart, product=ProductFactory(unit_amount=1000))
-    # when
-    response = auth_client.post(checkout_url(cart))
-    # then: it may still succeed, so nothing new can be paid meanwhile
-    assert response.status_code == 409
-    assert response.json()["code"] == "payment_in_progress"
-    assert order_of(cart).status == Order.Status.PENDING
-
-
 def test_confirm_marks_the_order_failed(failed_async, auth_client):
     _, order, session_id = failed_async
     # when
