@@ -1,8 +1,9 @@
 """Product list filters (django-filter): category slug, price range in minor units, ordering.
 
-Free-text `search` is DRF's `SearchFilter` on the view (`ProductSearchFilter`: every word must
-match the name or the description, case-insensitively; at most `SEARCH_MAX_LENGTH` characters and
-`SEARCH_MAX_TERMS` words, since each word is one more trigram index probe).
+Free-text `search` is `ProductSearchFilter`, DRF's `SearchFilter` with the words split as DRF does
+and matched as `catalog/search.py` says: every word must occur in the name or the description,
+case-insensitively; at most `SEARCH_MAX_LENGTH` characters and `SEARCH_MAX_TERMS` words, and at
+least one word of three letters or digits (what the trigram index can look up).
 
 Every bad value is a 400 whose `fields` names the parameter; nothing here parses the query string
 by hand.
@@ -32,6 +33,14 @@ from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 
 from catalog.models import Product
+from catalog.search import (
+    SEARCH_MAX_LENGTH,
+    SEARCH_MAX_TERMS,
+    SEARCH_MIN_INDEXED_RUN,
+    is_indexed,
+    normalize_terms,
+    search_condition,
+)
 
 # ordering parameter -> the queryset ordering (always ending with the pk tiebreaker).
 PRODUCT_ORDERINGS: dict[str, tuple[str, str]] = {
@@ -43,24 +52,42 @@ PRODUCT_ORDERINGS: dict[str, tuple[str, str]] = {
     "-created_at": ("-created_at", "-id"),
 }
 DEFAULT_PRODUCT_ORDERING = PRODUCT_ORDERINGS["-created_at"]
-SEARCH_MAX_LENGTH = 100
-SEARCH_MAX_TERMS = 8
 
 
 class ProductSearchFilter(SearchFilter):
-    """DRF's search, with its errors naming `search` and a bound on how much work one query asks."""
+    """DRF's search, with its errors naming `search`, a bound on the work one query asks, and one
+    trigram index for every word (`catalog.search.search_condition`)."""
+
+    search_description = (
+        "Words that must all occur in the name or the description (substring, case-insensitive; "
+        'a quoted "phrase" is one word). At most 8 words and 100 characters, and at least one '
+        "word of 3 letters or digits; otherwise a 400 naming `search`, as is a search too broad "
+        "to answer in time (`search_too_broad`)."
+    )
 
     def get_search_terms(self, request: Request) -> list[str]:
         raw = request.query_params.get(self.search_param, "")
         if len(raw) > SEARCH_MAX_LENGTH:
             raise ValidationError({self.search_param: [f"At most {SEARCH_MAX_LENGTH} characters."]})
         try:
-            terms = list(super().get_search_terms(request))
+            terms = normalize_terms(list(super().get_search_terms(request)))
         except ValidationError as exc:
             raise ValidationError({self.search_param: exc.detail}) from None
         if len(terms) > SEARCH_MAX_TERMS:
             raise ValidationError({self.search_param: [f"At most {SEARCH_MAX_TERMS} words."]})
+        if terms and not any(is_indexed(term) for term in terms):
+            raise ValidationError(
+                {
+                    self.search_param: [
+                        f"Include a word of at least {SEARCH_MIN_INDEXED_RUN} letters or digits."
+                    ]
+                }
+            )
         return terms
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        terms = self.get_search_terms(request)
+        return queryset.filter(search_condition(terms)) if terms else queryset
 
 
 class ProductFilterBackend(DjangoFilterBackend):

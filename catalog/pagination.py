@@ -11,6 +11,9 @@ end with the primary key as a unique tiebreaker, and every field must sort in th
 (so one row comparison expresses "after this row"). The cursor records that ordering; a cursor
 replayed under another ordering, or one that does not decode, is a 400 naming `cursor`.
 
+A list whose filter no ordered index can serve (a text search) can also give a `BoundedScan`
+(the view's `get_bounded_scan()`): a page is then fetched in bounded steps, `fetch_bounded`.
+
 Response: `{"next": url|null, "previous": url|null, "results": [...]}`. Query parameters:
 `cursor`, and `page_size` (1..max; above the max it is capped; 0 or not a number is a 400).
 """
@@ -20,14 +23,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError, connections, transaction
 from django.db.models import BooleanField, Expression, F, Model, QuerySet, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.encoding import force_str
+from psycopg.errors import QueryCanceled
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -36,13 +43,13 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class RowComparison(Expression):
-    """`(col_a, col_b) > (%s, %s)` (or `<`): "strictly after this row" in a one-direction ordering."""
+    """`(col_a, col_b) > (%s, %s)` (or `<`, `>=`, `<=`): "after this row" in a one-direction ordering."""
 
     conditional = True
     output_field = BooleanField()
 
     def __init__(self, columns: Sequence[Any], values: Sequence[Any], *, operator: str) -> None:
-        if operator not in {">", "<"}:
+        if operator not in {">", "<", ">=", "<="}:
             raise ValueError(f"unsupported row comparison operator {operator!r}")
         if len(columns) != len(values):
             raise ValueError("a row comparison needs as many values as columns")
@@ -77,6 +84,102 @@ def _strip(field: str) -> str:
 def _model_field(model: type[Model], ordering_field: str) -> Any:
     name = _strip(ordering_field)
     return model._meta.pk if name == "pk" else model._meta.get_field(name)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedScan:
+    """How to page a list whose filter no ordered index can serve (a text search).
+
+    `base` is the list *before* that filter (ordered by an index); `window_rows` is how many of
+    its rows a page walks in order before it asks the filter's own index instead. When the
+    filter's index still leaves too much to check, `timeout_ms` bounds that last step on
+    PostgreSQL and `too_long` is raised instead of an answer.
+    """
+
+    base: QuerySet[Any]
+    window_rows: int
+    timeout_ms: int | None = None
+    too_long: Exception | None = None
+
+
+@contextmanager
+def _planner(using: str, **settings: str) -> Iterator[None]:
+    """Planner settings (`SET LOCAL`) for the queries inside, in a transaction or savepoint.
+
+    One round trip sets them all (`set_config(..., is_local => true)`). Inside an outer
+    transaction they are put back afterwards, since a released savepoint keeps them; after an
+    error the savepoint's rollback undoes them.
+    """
+    connection = connections[using]
+    nested = connection.in_atomic_block
+    names = list(settings)
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
+                [item for name in names for item in (name, settings[name])],
+            )
+        yield
+        if nested:
+            with connection.cursor() as cursor:
+                cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in names))
+
+
+def fetch_bounded(
+    queryset: QuerySet[Any], scan: BoundedScan, *, ordering: tuple[str, ...], after: str, limit: int
+) -> list[Any]:
+    """The first `limit` rows of `queryset` (filtered, positioned, ordered), at a bounded cost.
+
+    A substring search is the case: PostgreSQL must choose between walking the ordering's index
+    and filtering (fast when matches are dense) and collecting every match from the trigram index
+    and sorting them (fast when they are rare), and it cannot tell which, because its estimate for
+    `LIKE '%word%'` is a constant. A wrong guess cost 50 ms to 2 s on a million products. So the
+    choice is not left to it:
+
+    1. the boundary: the `window_rows`-th row of `scan.base` in page order (an index-only range);
+    2. the window, up to and including the boundary, read by walking the ordering's index
+       (bitmap scans off): at most `window_rows` rows are checked. When it holds `limit`
+       matches, they are the page (the window is a prefix of the list) — common words end here;
+    3. otherwise the rest, after the boundary, through the filter's own index (plain index scans
+       off, so the planner cannot walk the ordering's index through the whole table): rare words
+       end here, at the cost of their few matches; `scan.timeout_ms` bounds this step.
+
+    Rows of 1 come before rows of 3 in page order, so their concatenation is exactly the
+    unsplit query's answer. Other databases run the unsplit query.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset[:limit])
+    model = queryset.model
+    columns = [F(_strip(field)) for field in ordering]
+    boundary = list(
+        scan.base.order_by(*ordering).values_list(*(_strip(f) for f in ordering))[
+            scan.window_rows - 1 : scan.window_rows
+        ]
+    )
+    with _planner(queryset.db, enable_bitmapscan="off"):
+        if not boundary:  # fewer rows than a window are left: walk them all
+            return list(queryset[:limit])
+        values = [
+            Value(value, output_field=_model_field(model, field))
+            for value, field in zip(boundary[0], ordering, strict=True)
+        ]
+        within = RowComparison(columns, values, operator=f"{'>' if after == '<' else '<'}=")
+        rows = list(queryset.filter(within)[:limit])
+    if len(rows) == limit:
+        return rows
+    settings = {"enable_indexscan": "off"}
+    if scan.timeout_ms is not None:
+        settings["statement_timeout"] = str(int(scan.timeout_ms))
+    try:
+        with _planner(queryset.db, **settings):
+            beyond = RowComparison(columns, values, operator=after)
+            rows.extend(queryset.filter(beyond)[: limit - len(rows)])
+    except OperationalError as exc:
+        if scan.too_long is None or not isinstance(exc.__cause__, QueryCanceled):
+            raise
+        raise scan.too_long from None
+    return rows
 
 
 class KeysetPagination(BasePagination):
@@ -177,6 +280,11 @@ class KeysetPagination(BasePagination):
 
     # -- paging ----------------------------------------------------------------------------
 
+    def get_bounded_scan(self, view: Any) -> BoundedScan | None:
+        """The view's `get_bounded_scan()`, for lists whose filters no ordered index can serve."""
+        get = getattr(view, "get_bounded_scan", None)
+        return get() if get is not None else None
+
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
         page_size = self.get_page_size(request)
         ordering = self.get_ordering(queryset)
@@ -186,19 +294,26 @@ class KeysetPagination(BasePagination):
         reversed_ordering = tuple(_strip(f) if f.startswith("-") else f"-{f}" for f in ordering)
         columns = [F(_strip(f)) for f in ordering]
 
-        reverse = False
+        reverse = cursor is not None and cursor[0]
+        scan_ordering = reversed_ordering if reverse else ordering
+        # "After this row" in the order rows are read: `<` when the scan goes down the index.
+        after = "<" if descending != reverse else ">"
+        bounded = self.get_bounded_scan(view)
         if cursor is not None:
-            reverse, position = cursor
-            # Forward in a descending ordering, or backward in an ascending one, means "less than".
-            operator = "<" if descending != reverse else ">"
             values = [
                 Value(value, output_field=_model_field(queryset.model, field))
-                for value, field in zip(position, ordering, strict=True)
+                for value, field in zip(cursor[1], ordering, strict=True)
             ]
-            queryset = queryset.filter(RowComparison(columns, values, operator=operator))
+            position = RowComparison(columns, values, operator=after)
+            queryset = queryset.filter(position)
+            if bounded is not None:
+                bounded = replace(bounded, base=bounded.base.filter(position))
 
-        queryset = queryset.order_by(*(reversed_ordering if reverse else ordering))
-        rows = list(queryset[: page_size + 1])
+        queryset = queryset.order_by(*scan_ordering)
+        if bounded is None:
+            rows = list(queryset[: page_size + 1])
+        else:
+            rows = fetch_bounded(queryset, bounded, ordering=scan_ordering, after=after, limit=page_size + 1)
         has_more = len(rows) > page_size
         rows = rows[:page_size]
         if reverse:

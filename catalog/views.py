@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -17,9 +18,11 @@ from rest_framework.permissions import AllowAny
 
 from catalog.filters import ProductFilter, ProductFilterBackend, ProductSearchFilter
 from catalog.models import Category, Product
-from catalog.pagination import KeysetPagination
+from catalog.pagination import BoundedScan, KeysetPagination
+from catalog.search import SEARCH_WINDOW_ROWS
 from catalog.selectors import category_list, product_list_active
 from catalog.serializers import CategorySerializer, ProductSerializer
+from shopapi.exceptions import DomainError
 from shopapi.schema import error_responses
 
 # At most 18 digits, so every id that matches fits a bigint; anything else is a plain 404.
@@ -38,8 +41,9 @@ class CategoryPagination(KeysetPagination):
         operation_id="products_list",
         summary="List active products",
         description=(
-            "Cursor-paginated. `search` matches name or description (case-insensitive, every word; "
-            "at most 8 words and 100 characters); "
+            "Cursor-paginated. `search` matches name or description (case-insensitive, every word "
+            "as a substring; a quoted phrase is one word; at most 8 words and 100 characters, and "
+            "at least one word of 3 letters or digits); "
             "`category` is a slug (unknown slug: empty list); prices are minor units."
         ),
         responses={200: ProductSerializer(many=True), **error_responses(400)},
@@ -64,6 +68,24 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
 
     def get_queryset(self) -> QuerySet[Product]:
         return product_list_active()
+
+    def get_bounded_scan(self) -> BoundedScan | None:
+        """A search page walks at most `SEARCH_WINDOW_ROWS` products in order, then uses the index.
+
+        See `catalog.pagination.fetch_bounded`; without a search the list is one index range.
+        """
+        if self.action != "list" or not ProductSearchFilter().get_search_terms(self.request):
+            return None
+        return BoundedScan(
+            base=self.get_queryset(),
+            window_rows=SEARCH_WINDOW_ROWS,
+            timeout_ms=settings.SEARCH_TIMEOUT_MS,
+            too_long=DomainError(
+                "This search takes too long to answer: add a longer or rarer word, or a filter.",
+                code="search_too_broad",
+                field="search",
+            ),
+        )
 
 
 @extend_schema_view(

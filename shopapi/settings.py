@@ -198,6 +198,9 @@ CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
 MAX_ORDER_AMOUNT = env.int("MAX_ORDER_AMOUNT", default=99_999_999)
 # Stripe refuses charges below about 0.50 of the currency (50 paise, 50 cents); checkout says so first.
 MIN_ORDER_AMOUNT = env.int("MIN_ORDER_AMOUNT", default=50)
+# PostgreSQL: the longest a product search may run in the database before it is answered with a 400
+# `search_too_broad` (catalog/search.py); ordinary searches take a few to a few tens of ms.
+SEARCH_TIMEOUT_MS = env.int("SEARCH_TIMEOUT_MS", default=1000)
 
 # Stripe. STRIPE_API_BASE only points the SDK at the local stand-in (fakestripe).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -1,23 +1,21 @@
-"""PostgreSQL plans: search hits the trigram indexes, keyset pages hit the composite indexes.
+"""PostgreSQL plans: search hits the trigram index, keyset pages hit the composite indexes.
 
 The planner is told not to seq-scan (tables here are tiny); what is checked is that an index
-*can* serve Django's own SQL: the trigram indexes are on exactly `UPPER(col::text)`, the
-expression `icontains` compiles to, and the cursor's row comparison is an index condition.
+*can* serve Django's own SQL: the trigram index is on exactly the expression
+`IContains(SearchDocument(), word)` compiles to, and the cursor's row comparison is an index condition.
 """
 
 from __future__ import annotations
 
-import operator
-from functools import reduce
-
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import F, Q, Value
+from django.db.models import F, Value
 
 from catalog.management.commands import seed_catalog
 from catalog.models import Product
 from catalog.pagination import RowComparison
+from catalog.search import search_condition
 from catalog.selectors import product_list_active
 from tests.factories import ProductFactory
 
@@ -38,21 +36,33 @@ def _index_names() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def test_search_sql_is_served_by_the_trigram_indexes():
+def test_search_sql_is_served_by_the_document_trigram_index():
     # given
     ProductFactory.create_batch(5)
     _no_seqscan()
-    # the same condition DRF's SearchFilter builds for ?search=iron skillet
-    condition = reduce(
-        operator.and_,
-        (Q(name__icontains=term) | Q(description__icontains=term) for term in ["iron", "skillet"]),
-    )
+    # the condition ProductSearchFilter builds for ?search=iron skillet
+    condition = search_condition(["iron", "skillet"])
     # when
     plan = Product.objects.filter(condition).explain()
-    # then
-    assert "product_name_upper_trgm" in plan
-    assert "product_description_upper_trgm" in plan
+    # then: both words are conditions of one scan of the one index
+    assert plan.count("product_search_document_trgm") == 1
+    index_condition = plan.split("Index Cond:")[1].split("\n")[0]
+    assert "%IRON%" in index_condition
+    assert "%SKILLET%" in index_condition
     assert "Seq Scan" not in plan
+
+
+def test_short_words_are_left_out_of_the_index_scan():
+    # given
+    ProductFactory.create_batch(5)
+    _no_seqscan()
+    # when: "pc" gives pg_trgm no trigram; as an index condition it would read the whole index
+    plan = Product.objects.filter(search_condition(["puzzle", "pc"])).explain()
+    # then
+    index_condition = plan.split("Index Cond:")[1].split("\n")[0]
+    assert "%PUZZLE%" in index_condition
+    assert "%PC%" not in index_condition
+    assert "%PC%" in plan.split("Filter:")[1]
 
 
 @pytest.mark.parametrize(
@@ -90,7 +100,7 @@ def test_bulk_load_drops_and_rebuilds_the_secondary_indexes(monkeypatch):
 
     def spy() -> list[str]:
         dropped.append(original())
-        assert not {"product_name_upper_trgm", "product_active_price_idx"} & _index_names()
+        assert not {"product_search_document_trgm", "product_active_price_idx"} & _index_names()
         return dropped[-1]
 
     monkeypatch.setattr(seed_catalog.Command, "_drop_secondary_indexes", staticmethod(spy))
@@ -99,6 +109,6 @@ def test_bulk_load_drops_and_rebuilds_the_secondary_indexes(monkeypatch):
     # then
     assert Product.objects.count() == 50
     assert len(dropped) == 1
-    assert len(dropped[0]) >= 6  # 3 composite, 2 trigram, category FK, slug pattern index
+    assert len(dropped[0]) >= 5  # 3 composite, 1 trigram, category FK, slug pattern index
     assert _index_names() == before
-    assert {"product_name_upper_trgm", "product_active_price_idx"} <= before
+    assert {"product_search_document_trgm", "product_active_price_idx"} <= before
