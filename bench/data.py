@@ -145,3 +145,54 @@ def count_queries(path: str, *, token: str | None = None) -> tuple[int, int]:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path, headers=headers)
     return len(ctx.captured_queries), response.status_code
+
+
+def search_spread_terms(count: int = 100, seed: int = 2026) -> list[str]:
+    """`count` varied searches drawn from the seeded vocabulary (the same list every run).
+
+    Single words of every kind (product words, adjectives, brands, description words), adjective +
+    noun and brand + noun pairs (from dense to rare together), word fragments, a 2-letter word
+    beside a long one, and words no product has: what a shop's search box receives, rather than
+    the ten fixed terms of the main search figure.
+    """
+    import random
+    import re
+
+    from catalog import seeding
+
+    rng = random.Random(seed)
+    nouns = [noun for theme in seeding.THEMES.values() for noun in theme.nouns]
+    noun_words = sorted({w for n in nouns for w in re.findall(r"[A-Za-z]{3,}", n)})
+    feature_words = sorted({w for f in seeding.FEATURES for w in f.split() if len(w) > 4})
+    brands = [brand.split()[0] for brand in seeding.BRANDS]
+    kinds = [
+        lambda: rng.choice(noun_words),
+        lambda: rng.choice(seeding.ADJECTIVES),
+        lambda: rng.choice(brands),
+        lambda: rng.choice(feature_words),
+        lambda: f"{rng.choice(seeding.ADJECTIVES)} {rng.choice(nouns).split()[-1]}",
+        lambda: f"{rng.choice(brands)} {rng.choice(nouns).split()[0]}",
+        lambda: f"{rng.choice(seeding.ADJECTIVES)} {rng.choice(brands)} {rng.choice(noun_words)}",
+        lambda: rng.choice(noun_words)[: rng.randint(3, 5)].lower(),
+        lambda: f"{rng.choice(['puzzle', 'jigsaw', 'cotton', 'kettle'])} {rng.choice(['pc', 'of', 'to'])}",
+        lambda: rng.choice(["unobtainium", "zeppelin", "quixotic", "xylograph", "samovar"]),
+    ]
+    terms: list[str] = []
+    i = 0
+    while len(terms) < count:
+        term = kinds[i % len(kinds)]()
+        i += 1
+        if term not in terms:
+            terms.append(term)
+    return terms
+
+
+def search_reference_ids(term: str, n: int = 20) -> list[int]:
+    """The first `n` ids for `term` from one unsplit query (the answer the bounded fetch must give)."""
+    from rest_framework.filters import search_smart_split
+
+    from catalog.search import normalize_terms, search_condition
+    from catalog.selectors import product_list_active
+
+    condition = search_condition(normalize_terms(search_smart_split(term)))
+    return list(product_list_active().filter(condition).values_list("id", flat=True)[:n])

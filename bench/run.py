@@ -157,6 +157,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--checkouts", type=int, default=None, help="sequential checkouts timed (default 200)"
     )
     parser.add_argument("--keep-db", action="store_true", help="cache the seeded catalog as a template DB")
+    parser.add_argument(
+        "--search-spread", type=int, default=100, help="varied search terms timed one by one (default 100)"
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "results.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "out" / "benchmarks.png")

@@ -47,6 +47,46 @@ def _get(url: str, token: str | None = None) -> requests.Response:
     return requests.get(url, headers=headers, timeout=30)
 
 
+def search_spread(base: str, terms: list[str], checks: Checks) -> dict[str, Any]:
+    """Each varied term, one connection: checked against the unsplit query, then timed (median of 3).
+
+    The spread of those medians across terms is the figure: a search box receives any words, and
+    a fix tuned to ten fixed terms would show here.
+    """
+    _log(f"search spread: {len(terms)} varied terms, checked against the unsplit query, then timed")
+    per_term: dict[str, dict[str, Any]] = {}
+    for term in terms:
+        url = f"{base}{API}/products/?search={urllib.parse.quote(term)}"
+        response = _get(url)
+        ids = [row["id"] for row in response.json().get("results", [])] if response.ok else None
+        checks.expect(response.status_code == 200, f"search {term!r}: status {response.status_code}")
+        checks.expect(
+            ids is None or ids == data.search_reference_ids(term),
+            f"search {term!r}: the page differs from the unsplit query's",
+        )
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            _get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+        per_term[term] = {"median_ms": sorted(times)[1], "results": len(ids or [])}
+    medians = sorted(v["median_ms"] for v in per_term.values())
+
+    def pct(p: float) -> float:
+        return medians[min(len(medians) - 1, int(p * len(medians)))]
+
+    slowest = sorted(per_term.items(), key=lambda kv: kv[1]["median_ms"])[-5:]
+    return {
+        "terms": len(terms),
+        "p50": pct(0.50),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "max": medians[-1],
+        "slowest": {term: round(v["median_ms"], 1) for term, v in reversed(slowest)},
+        "per_term": per_term,
+    }
+
+
 def run_all(
     args: argparse.Namespace,
     server: LiveServer,
@@ -175,6 +215,8 @@ def run_all(
             "median_ms": sorted(times)[2] * 1000,
             "results": len(response.json().get("results", [])),
         }
+
+    out["search_spread"] = search_spread(base, data.search_spread_terms(args.search_spread), checks)
 
     # -- checkout and webhooks, if the endpoints exist ---------------------------------------------
     from django.urls import NoReverseMatch, reverse
