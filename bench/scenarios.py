@@ -53,6 +53,8 @@ def search_spread(base: str, terms: list[str], checks: Checks) -> dict[str, Any]
     The spread of those medians across terms is the figure: a search box receives any words, and
     a fix tuned to ten fixed terms would show here.
     """
+    if not terms:
+        return {}
     _log(f"search spread: {len(terms)} varied terms, checked against the unsplit query, then timed")
     per_term: dict[str, dict[str, Any]] = {}
     for term in terms:
@@ -80,7 +82,6 @@ def search_spread(base: str, terms: list[str], checks: Checks) -> dict[str, Any]
         "terms": len(terms),
         "p50": pct(0.50),
         "p95": pct(0.95),
-        "p99": pct(0.99),
         "max": medians[-1],
         "slowest": {term: round(v["median_ms"], 1) for term, v in reversed(slowest)},
         "per_term": per_term,

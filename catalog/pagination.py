@@ -23,8 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,7 +33,6 @@ from django.db import OperationalError, connections, transaction
 from django.db.models import BooleanField, Expression, F, Model, QuerySet, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.encoding import force_str
-from psycopg.errors import QueryCanceled
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -102,27 +100,34 @@ class BoundedScan:
     too_long: Exception | None = None
 
 
-@contextmanager
-def _planner(using: str, **settings: str) -> Iterator[None]:
-    """Planner settings (`SET LOCAL`) for the queries inside, in a transaction or savepoint.
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel request)
 
-    One round trip sets them all (`set_config(..., is_local => true)`). Inside an outer
-    transaction they are put back afterwards, since a released savepoint keeps them; after an
-    error the savepoint's rollback undoes them.
+
+def _with_planner_settings(using: str, settings: dict[str, str], fetch: Callable[[], list[Any]]) -> list[Any]:
+    """`fetch()` with planner settings `SET LOCAL` (one `set_config(..., true)` round trip).
+
+    Without an outer transaction they live in a transaction of their own. Inside one (a test, or
+    `ATOMIC_REQUESTS`) they live in a savepoint that is rolled back afterwards: these are reads,
+    and the rollback is what restores exactly the values the outer transaction had.
     """
-    connection = connections[using]
-    nested = connection.in_atomic_block
-    names = list(settings)
-    with transaction.atomic(using=using):
-        with connection.cursor() as cursor:
+
+    def run() -> list[Any]:
+        with connections[using].cursor() as cursor:
             cursor.execute(
-                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
-                [item for name in names for item in (name, settings[name])],
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+                [item for name, value in settings.items() for item in (name, value)],
             )
-        yield
-        if nested:
-            with connection.cursor() as cursor:
-                cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in names))
+        return fetch()
+
+    if not connections[using].in_atomic_block:
+        with transaction.atomic(using=using):
+            return run()
+    savepoint = transaction.savepoint(using=using)
+    try:
+        return run()
+    finally:
+        transaction.savepoint_rollback(savepoint, using=using)
+        transaction.savepoint_commit(savepoint, using=using)
 
 
 def fetch_bounded(
@@ -140,12 +145,14 @@ def fetch_bounded(
     2. the window, up to and including the boundary, read by walking the ordering's index
        (bitmap scans off): at most `window_rows` rows are checked. When it holds `limit`
        matches, they are the page (the window is a prefix of the list) — common words end here;
-    3. otherwise the rest, after the boundary, through the filter's own index (plain index scans
-       off, so the planner cannot walk the ordering's index through the whole table): rare words
-       end here, at the cost of their few matches; `scan.timeout_ms` bounds this step.
+    3. otherwise the rest, after the boundary, with plain index scans off: the planner can no
+       longer walk the ordering's index through the whole table, and takes the filter's own
+       (trigram) index and sorts the matches: rare words end here, at the cost of their few
+       matches. `scan.timeout_ms` bounds this step (`scan.too_long` is raised instead).
 
-    Rows of 1 come before rows of 3 in page order, so their concatenation is exactly the
-    unsplit query's answer. Other databases run the unsplit query.
+    Rows of 2 come before rows of 3 in page order, so their concatenation is exactly the
+    unsplit query's answer (a row whose sort key changes between the two statements may be
+    missed, as between two pages; it is never repeated). Other databases run the unsplit query.
     """
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
@@ -157,26 +164,28 @@ def fetch_bounded(
             scan.window_rows - 1 : scan.window_rows
         ]
     )
-    with _planner(queryset.db, enable_bitmapscan="off"):
-        if not boundary:  # fewer rows than a window are left: walk them all
-            return list(queryset[:limit])
-        values = [
-            Value(value, output_field=_model_field(model, field))
-            for value, field in zip(boundary[0], ordering, strict=True)
-        ]
-        within = RowComparison(columns, values, operator=f"{'>' if after == '<' else '<'}=")
-        rows = list(queryset.filter(within)[:limit])
+    walk = {"enable_bitmapscan": "off"}
+    if not boundary:  # fewer rows than a window are left: walk them all
+        return _with_planner_settings(queryset.db, walk, lambda: list(queryset[:limit]))
+    values = [
+        Value(value, output_field=_model_field(model, field))
+        for value, field in zip(boundary[0], ordering, strict=True)
+    ]
+    within = queryset.filter(RowComparison(columns, values, operator=f"{'>' if after == '<' else '<'}="))
+    rows = _with_planner_settings(queryset.db, walk, lambda: list(within[:limit]))
     if len(rows) == limit:
         return rows
     settings = {"enable_indexscan": "off"}
     if scan.timeout_ms is not None:
         settings["statement_timeout"] = str(int(scan.timeout_ms))
+    # The two steps are two statements: a row whose sort key changed in between must not come twice.
+    beyond = queryset.filter(RowComparison(columns, values, operator=after)).exclude(
+        pk__in=[row.pk for row in rows]
+    )
     try:
-        with _planner(queryset.db, **settings):
-            beyond = RowComparison(columns, values, operator=after)
-            rows.extend(queryset.filter(beyond)[: limit - len(rows)])
+        rows.extend(_with_planner_settings(queryset.db, settings, lambda: list(beyond[: limit - len(rows)])))
     except OperationalError as exc:
-        if scan.too_long is None or not isinstance(exc.__cause__, QueryCanceled):
+        if scan.too_long is None or getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
             raise
         raise scan.too_long from None
     return rows

@@ -4,18 +4,19 @@ Semantics (unchanged since the first release): every word must occur, case-insen
 substring of the product's name or of its description. DRF's smart split makes the words, so a
 quoted phrase is one word; whitespace inside a phrase matches a single space.
 
-The SQL: each word of three or more letters or digits is one
-`UPPER(name || chr(31) || description) LIKE UPPER('%word%')` — Django's `icontains` on
-`SearchDocument` — which the trigram GIN index `product_search_document_trgm` (migration 0003)
-serves; all the words of a search then go to that one index together, and PostgreSQL intersects
-them inside a single index scan. The unit separator `chr(31)` cannot occur in a word (the split
-removes it), so no word matches across the end of the name and the start of the description.
+The SQL: each word with three letters or digits in a row (or two beside punctuation inside the
+word, as in "Wi-Fi"; `is_indexed`) is one `UPPER(name || chr(31) || description) LIKE
+UPPER('%word%')` (Django's `icontains` on `SearchDocument`), which the trigram GIN index
+`product_search_document_trgm` (migration 0003) serves; all the words of a search go to that one
+index together, and PostgreSQL intersects them inside a single index scan. The unit separator
+`chr(31)` cannot occur in a word (the split removes it), so no word matches across the end of
+the name and the start of the description.
 
-A word shorter than three letters or digits gives pg_trgm no trigram to look up: "pc" or "4k" can
-only be checked row by row. Such words are kept (they still narrow the results) but as plain
-per-column conditions, so they never make the index scan read every entry; and a search made
-only of such words is refused (400), because on a large catalog it is a scan of the whole table
-(about 0.7 s for a million products) that anyone could ask for in a loop.
+A shorter word gives pg_trgm no trigram to look up: "pc" or "4k" can only be checked row by
+row. Such words are kept (they still narrow the results) but as plain per-column conditions, so
+they never make the index scan read every entry; and a search made only of such words is
+refused (400), because on a large catalog it is a scan of the whole table (about 0.7 s for a
+million products) that anyone could ask for in a loop.
 
 How a search page is fetched quickly whatever the words are is in `catalog/pagination.py`
 (`fetch_bounded`): a bounded walk in page order first, the trigram index for what is left.
@@ -64,17 +65,34 @@ def normalize_terms(terms: list[str]) -> list[str]:
 
 
 def is_indexed(term: str) -> bool:
-    """True when `term` has a run of `SEARCH_MIN_INDEXED_RUN` letters, marks or digits.
+    """True when pg_trgm can extract a useful trigram from `LIKE '%term%'`.
 
-    That is what pg_trgm (on a UTF-8 database) needs to extract a trigram from `%term%`. Letters,
-    combining marks and digits count, so a Devanagari word such as "कुर्ता" is one run.
+    pg_trgm works on runs of word characters (letters, combining marks, digits on a UTF-8
+    database; `_word_runs`). A run of 3 gives a trigram of its own. A run of 2 gives one when
+    the pattern shows where the word ends or starts — punctuation or a space next to it inside
+    the term, as in "Wi-Fi" (`wi `, ` fi`); at the term's edges the `%` wildcard hides that.
+    A single character never gives a selective trigram.
     """
-    run = 0
-    for char in term:
-        run = run + 1 if unicodedata.category(char)[0] in "LMN" else 0
-        if run >= SEARCH_MIN_INDEXED_RUN:
+    for start, end in _word_runs(term):
+        if end - start >= SEARCH_MIN_INDEXED_RUN:
+            return True
+        if end - start == SEARCH_MIN_INDEXED_RUN - 1 and (start > 0 or end < len(term)):
             return True
     return False
+
+
+def _word_runs(term: str) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    start = None
+    for index, char in enumerate(term):
+        if unicodedata.category(char)[0] in "LMN":
+            start = index if start is None else start
+        elif start is not None:
+            runs.append((start, index))
+            start = None
+    if start is not None:
+        runs.append((start, len(term)))
+    return runs
 
 
 def search_condition(terms: list[str]) -> Q:

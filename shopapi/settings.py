@@ -198,9 +198,12 @@ CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
 MAX_ORDER_AMOUNT = env.int("MAX_ORDER_AMOUNT", default=99_999_999)
 # Stripe refuses charges below about 0.50 of the currency (50 paise, 50 cents); checkout says so first.
 MIN_ORDER_AMOUNT = env.int("MIN_ORDER_AMOUNT", default=50)
-# PostgreSQL: the longest a product search may run in the database before it is answered with a 400
-# `search_too_broad` (catalog/search.py); ordinary searches take a few to a few tens of ms.
+# PostgreSQL: the longest the trigram-index step of a product search may run before the search is
+# a 400 `search_too_broad` (catalog/views.py, catalog/pagination.py `fetch_bounded`); the ordered
+# walk before it is bounded by its row count. Ordinary searches take a few to a few tens of ms.
 SEARCH_TIMEOUT_MS = env.int("SEARCH_TIMEOUT_MS", default=1000)
+if SEARCH_TIMEOUT_MS < 1:
+    raise ImproperlyConfigured("SEARCH_TIMEOUT_MS must be at least 1 (milliseconds).")
 
 # Stripe. STRIPE_API_BASE only points the SDK at the local stand-in (fakestripe).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -1,43 +1,39 @@
-"""PostgreSQL only: one trigram GIN index on the whole search document replaces the two per column.
+"""PostgreSQL only: one trigram GIN index on the whole search document.
 
 `catalog/search.py` matches each word of a search against `UPPER((name || CHR(31) ||
 description)::text)`, which is what Django compiles `IContains(SearchDocument(), word)` to; the
 index is on exactly that expression, so every word of a search is answered by one index scan that
-intersects them (two per-column indexes needed a bitmap OR per word and an AND of those, which
-read each common word's whole posting lists). Built CONCURRENTLY so a live catalog keeps taking
-writes (hence `atomic = False`); the old indexes go only once the new one is valid.
+intersects them (the two per-column indexes of 0002 needed a bitmap OR per word and an AND of
+those, reading each common word's whole posting lists). 0004 drops those two, once this one is
+valid: for a rolling deploy, `migrate catalog 0003` before the new code and `migrate` after.
+
+Built CONCURRENTLY so a live catalog keeps taking writes (hence `atomic = False`). An interrupted
+concurrent build leaves an INVALID index that `IF NOT EXISTS` would accept; it is dropped and
+built again.
 """
 
 from django.db import migrations
 
-NEW_INDEX = "product_search_document_trgm"
-NEW_INDEX_SQL = (
-    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {NEW_INDEX} ON catalog_product "
+from catalog.migrations._trigram import DOCUMENT_INDEX as INDEX
+from catalog.migrations._trigram import index_is_valid
+INDEX_SQL = (
+    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON catalog_product "
     "USING gin ((UPPER((name || CHR(31) || description)::text)) gin_trgm_ops)"
 )
-OLD_INDEXES = {
-    "product_name_upper_trgm": "name",
-    "product_description_upper_trgm": "description",
-}
 
 
-def use_the_document_index(apps, schema_editor):
+def create_document_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(NEW_INDEX_SQL)
-    for index in OLD_INDEXES:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")
+    if index_is_valid(schema_editor.connection, INDEX) is False:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
+    schema_editor.execute(INDEX_SQL)
 
 
-def use_the_column_indexes(apps, schema_editor):
+def drop_document_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for index, column in OLD_INDEXES.items():
-        schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON catalog_product "
-            f"USING gin ((UPPER({column}::text)) gin_trgm_ops)"
-        )
-    schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {NEW_INDEX}")
+    schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
@@ -48,5 +44,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(use_the_document_index, use_the_column_indexes, elidable=False),
+        migrations.RunPython(create_document_index, drop_document_index, elidable=False),
     ]

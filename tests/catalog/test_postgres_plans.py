@@ -65,6 +65,16 @@ def test_short_words_are_left_out_of_the_index_scan():
     assert "%PC%" in plan.split("Filter:")[1]
 
 
+def test_a_two_letter_word_beside_punctuation_is_an_index_condition():
+    # given
+    ProductFactory.create_batch(5)
+    _no_seqscan()
+    # when: "Wi-Fi" shows pg_trgm where "wi" ends and "fi" starts
+    plan = Product.objects.filter(search_condition(["wi-fi"])).explain()
+    # then
+    assert "%WI-FI%" in plan.split("Index Cond:")[1].split("\n")[0]
+
+
 @pytest.mark.parametrize(
     ("ordering", "op", "index"),
     [

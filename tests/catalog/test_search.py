@@ -52,14 +52,17 @@ def _search(client, **params):
         ("t-shirt", True),  # "shirt"
         ("20000", True),
         ("कुर्ता", True),  # letters and combining marks make one run
+        ("wi-fi", True),  # pg_trgm sees where "wi" ends and "fi" starts
+        ("tv-", True),
+        ("tv", False),  # both ends are next to a wildcard
         ("pc", False),
         ("4k", False),
-        ("a-b-c", False),  # no three in a row
+        ("a-b-c", False),  # single characters give no selective trigram
         ("---", False),
         ("", False),
     ],
 )
-def test_a_word_is_indexed_when_it_has_three_letters_or_digits_in_a_row(term, indexed):
+def test_a_word_is_indexed_when_pg_trgm_can_extract_a_trigram(term, indexed):
     assert is_indexed(term) is indexed
 
 
@@ -106,7 +109,17 @@ def test_a_short_word_narrows_a_search_with_a_longer_word(api_client):
     assert found == [puzzle.id]
 
 
-@pytest.mark.parametrize("search", ["pc", "4k tv", "a b", "t-- -x", "é"])
+def test_a_two_letter_word_beside_punctuation_is_searchable(api_client):
+    # given
+    router = ProductFactory(name="Wi-Fi Router")
+    ProductFactory(name="Wired Router")
+    # when
+    found = _search(api_client, search="wi-fi")
+    # then
+    assert found == [router.id]
+
+
+@pytest.mark.parametrize("search", ["pc", "4k tv", "a b", "t-x", "é"])
 def test_a_search_of_only_short_words_is_refused(api_client, search):
     # given
     ProductFactory(name="pc 4k tv a b é")
@@ -146,7 +159,8 @@ def catalog_with_matches(monkeypatch):
     """60 active products (plus inactive ones) in 3 categories; the window is 7 rows.
 
     "needle" is dense among the newest products and rare further back, "thread" is rare
-    everywhere; prices, names and times are spread so every ordering interleaves them.
+    everywhere. Times come in threes and prices and names repeat, so every ordering has runs of
+    equal values that straddle window boundaries (the id decides within a run).
     """
     monkeypatch.setattr(catalog_views, "SEARCH_WINDOW_ROWS", 7)
     categories = CategoryFactory.create_batch(3)
@@ -160,12 +174,12 @@ def catalog_with_matches(monkeypatch):
         if i in thread_at:
             words.append("Thread")
         product = ProductFactory(
-            name=" ".join([f"Item {(i * 37) % 60:02d}", *words]),
+            name=" ".join([f"Item {i % 4}", *words]),
             description="needle-free" if i == 7 else "Plain.",  # "needle" in the description
-            unit_amount=10_000 + (i * 7919) % 5000,
+            unit_amount=10_000 + (i % 5) * 500,
             category=categories[i % 3],
         )
-        Product.objects.filter(pk=product.pk).update(created_at=start + timedelta(minutes=i))
+        Product.objects.filter(pk=product.pk).update(created_at=start + timedelta(minutes=i // 3))
     ProductFactory.create_batch(3, name="Needle Thread (retired)", is_active=False)
     return categories
 
@@ -200,10 +214,12 @@ def _walk_both_ways(client, params: dict) -> tuple[list[int], list[int]]:
     ("ordering", "key"),
     [
         (None, ("-created_at", "-id")),
+        ("-created_at", ("-created_at", "-id")),
         ("created_at", ("created_at", "id")),
         ("unit_amount", ("unit_amount", "id")),
         ("-unit_amount", ("-unit_amount", "-id")),
         ("name", ("name", "id")),
+        ("-name", ("-name", "-id")),
     ],
 )
 @pytest.mark.parametrize("search", ["needle", "thread", "needle thread", "item needle", "nothing"])
@@ -286,28 +302,78 @@ def test_a_search_page_costs_the_same_queries_whatever_the_rows(
     assert len(found) == count
 
 
-@pytest.mark.postgres_only
-def test_planner_settings_do_not_outlive_the_search(api_client, catalog_with_matches):
-    # given
-    _search(api_client, search="thread")
-    # when
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('enable_bitmapscan'), current_setting('enable_indexscan'), "
-            "current_setting('statement_timeout')"
-        )
-        values = cursor.fetchone()
-    # then
-    assert values == ("on", "on", "0")
-
-
 def _sleeping(seconds: float) -> ExpressionWrapper:
     """A condition that is true after `seconds` of PostgreSQL time, once per row checked."""
     return ExpressionWrapper(RawSQL("pg_sleep(%s) IS NOT NULL", [seconds]), output_field=BooleanField())
 
 
+def _newest_first(*names: str) -> list[Product]:
+    """Products named `names`, the first the newest, one minute apart."""
+    now = timezone.now()
+    products = []
+    for age, name in enumerate(names):
+        product = ProductFactory(name=name)
+        Product.objects.filter(pk=product.pk).update(created_at=now - timedelta(minutes=age))
+        products.append(product)
+    return products
+
+
+NEWEST_FIRST = ("-created_at", "-id")
+
+
 @pytest.mark.postgres_only
-def test_the_index_step_is_cut_off_at_the_timeout():
+def test_the_boundary_row_belongs_to_the_window():
+    # given: a window of 3 whose only match is its last row, and one match after it
+    _, _, boundary, _, older = _newest_first("a", "b", "Lamp boundary", "c", "Lamp older")
+    scan = BoundedScan(base=product_list_active(), window_rows=3)
+    queryset = product_list_active().filter(search_condition(["lamp"])).order_by(*NEWEST_FIRST)
+    # when
+    rows = fetch_bounded(queryset, scan, ordering=NEWEST_FIRST, after="<", limit=3)
+    # then
+    assert [row.pk for row in rows] == [boundary.pk, older.pk]
+
+
+def _both_steps_see_their_settings() -> ExpressionWrapper:
+    """True only while exactly one of the two planner switches is off (step 2: bitmap, 3: index)."""
+    return ExpressionWrapper(
+        RawSQL("current_setting('enable_bitmapscan') <> current_setting('enable_indexscan')", []),
+        output_field=BooleanField(),
+    )
+
+
+def _current_settings() -> tuple[str, str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_bitmapscan'), current_setting('enable_indexscan'), "
+            "current_setting('statement_timeout')"
+        )
+        return cursor.fetchone()
+
+
+def _check_settings_apply_to_each_step_and_end_with_it():
+    # given: 3 products and a window of 1, so both steps run
+    products = _newest_first("x", "y", "z")
+    scan = BoundedScan(base=product_list_active(), window_rows=1, timeout_ms=5000)
+    queryset = product_list_active().filter(_both_steps_see_their_settings()).order_by(*NEWEST_FIRST)
+    # when
+    rows = fetch_bounded(queryset, scan, ordering=NEWEST_FIRST, after="<", limit=10)
+    # then: every row was seen under its step's settings, and none of them is left over
+    assert [row.pk for row in rows] == [p.pk for p in products]
+    assert _current_settings() == ("on", "on", "0")
+
+
+@pytest.mark.postgres_only
+def test_settings_apply_inside_an_outer_transaction():
+    _check_settings_apply_to_each_step_and_end_with_it()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_settings_apply_in_autocommit_as_in_production():
+    _check_settings_apply_to_each_step_and_end_with_it()
+
+
+def _check_the_index_step_is_cut_off_at_the_timeout():
     # given: 3 rows, a window of 1, and a filter that takes 0.2 s a row
     ProductFactory.create_batch(3)
     too_long = RuntimeError("too long")
@@ -315,10 +381,22 @@ def test_the_index_step_is_cut_off_at_the_timeout():
     queryset = product_list_active().filter(_sleeping(0.2))
     # when
     with pytest.raises(RuntimeError) as raised:
-        fetch_bounded(queryset, scan, ordering=("-created_at", "-id"), after="<", limit=3)
-    # then: the error is the scan's, and the connection is still usable
+        fetch_bounded(queryset, scan, ordering=NEWEST_FIRST, after="<", limit=3)
+    # then: the error is the scan's, the connection is still usable, the timeout is gone
     assert raised.value is too_long
     assert Product.objects.count() == 3
+    assert _current_settings() == ("on", "on", "0")
+
+
+@pytest.mark.postgres_only
+def test_the_index_step_is_cut_off_at_the_timeout():
+    _check_the_index_step_is_cut_off_at_the_timeout()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_index_step_is_cut_off_at_the_timeout_in_autocommit():
+    _check_the_index_step_is_cut_off_at_the_timeout()
 
 
 @pytest.mark.postgres_only
