@@ -125,6 +125,18 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def item_list(self) -> list[OrderItem]:
+        """The items by id: the list `orders_for_user` prefetched, or one query without it."""
+        prefetched = self.__dict__.get("prefetched_items")
+        return prefetched if prefetched is not None else list(self.items.order_by("id"))
+
+    @property
+    def event_list(self) -> list[OrderEvent]:
+        """The status history, oldest first: prefetched by `orders_for_user`, or one query."""
+        prefetched = self.__dict__.get("prefetched_events")
+        return prefetched if prefetched is not None else list(self.events.order_by("created_at", "id"))
+
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         deletion_refused(type(self), [self])
 

@@ -17,12 +17,21 @@ ORDER_NOT_FOUND_MESSAGE = "Order not found."
 
 
 def orders_for_user(*, user: AbstractBaseUser | AnonymousUser, status: str | None = None) -> QuerySet[Order]:
-    """The user's orders, newest first, with items and events prefetched (3 queries for any page)."""
+    """The user's orders, newest first, with items and events prefetched (3 queries for any page).
+
+    The prefetched rows are plain lists on `prefetched_items` / `prefetched_events` (read through
+    `Order.item_list` / `Order.event_list`): a default prefetch builds a filtered queryset clone per
+    order and relation to hold them, 100 clones for a page of 50, a tenth of the request's time.
+    """
     qs = (
         Order.objects.filter(user_id=cast(int, user.pk))
         .prefetch_related(
-            Prefetch("items", queryset=OrderItem.objects.order_by("id")),
-            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+            Prefetch("items", queryset=OrderItem.objects.order_by("id"), to_attr="prefetched_items"),
+            Prefetch(
+                "events",
+                queryset=OrderEvent.objects.order_by("created_at", "id"),
+                to_attr="prefetched_events",
+            ),
         )
         .order_by("-created_at", "-id")
     )
