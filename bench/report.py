@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,23 @@ def _fmt(value: Any, digits: int = 1) -> str:
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     w = results.get("wrk", {})
     rows: list[tuple[str, str, bool]] = []
+    rounds = results.get("ratio_rounds") or []
+    if rounds:
+        ratios = sorted(r["ratio"] for r in rounds)
+        median = statistics.median(ratios)
+        rows.append(
+            (
+                f"products / bare Django ≥ {BARE_TARGET} (median of {len(rounds)} alternating pairs)",
+                f"{median:.2f} (pairs {', '.join(f'{r:.2f}' for r in ratios)})",
+                median >= BARE_TARGET,
+            )
+        )
     if all(w.get(k, {}).get("rps") for k in ("products", "bare", "static")):
         ratio = w["products"]["rps"] / w["bare"]["rps"]
-        rows.append((f"products / bare Django ≥ {BARE_TARGET}", f"{ratio:.2f}", ratio >= BARE_TARGET))
+        if rounds:  # the pairs above are the target's figure; this one is drift-prone
+            rows.append(("products / bare Django, the table's two runs (information)", f"{ratio:.2f}", True))
+        else:
+            rows.append((f"products / bare Django ≥ {BARE_TARGET}", f"{ratio:.2f}", ratio >= BARE_TARGET))
         ratio_static = w["products"]["rps"] / w["static"]["rps"]
         rows.append(("products / static WSGI (information)", f"{ratio_static:.3f}", True))
     lat = results.get("latency", {})

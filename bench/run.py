@@ -158,6 +158,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true", help="cache the seeded catalog as a template DB")
     parser.add_argument(
+        "--ratio-rounds",
+        type=int,
+        default=5,
+        help="alternating bare/products pairs for the products/bare ratio (default 5)",
+    )
+    parser.add_argument(
         "--search-spread", type=int, default=100, help="varied search terms timed one by one (default 100)"
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")

@@ -47,6 +47,34 @@ def _get(url: str, token: str | None = None) -> requests.Response:
     return requests.get(url, headers=headers, timeout=30)
 
 
+def products_bare_rounds(
+    args: argparse.Namespace, base: str, paths: dict[str, list[str]], checks: Checks
+) -> list[dict[str, float]]:
+    """products/bare measured in alternating pairs (bare, products, bare, products, …).
+
+    On a shared 2-core VM throughput drifts by 10–30 % within minutes, so one bare run followed by
+    one products run measures the drift as much as the framework. Each pair here runs back to
+    back for half the usual duration; the median of the pairs' ratios is the figure the target
+    is read from.
+    """
+    rounds = []
+    for _ in range(args.ratio_rounds):
+        pair = {}
+        for key in ("bare", "products"):
+            result = run_wrk(
+                key, base, paths[key], duration=args.duration / 2, connections=args.connections, warmup=1.0
+            )
+            checks.expect(result.errors == 0, f"ratio round, {key}: {result.errors} non-2xx/timeouts")
+            pair[key] = result.rps
+        pair["ratio"] = pair["products"] / pair["bare"]
+        rounds.append(pair)
+        _log(
+            f"ratio round: bare {pair['bare']:.0f} req/s, products {pair['products']:.0f} req/s, "
+            f"ratio {pair['ratio']:.2f}"
+        )
+    return rounds
+
+
 def search_spread(base: str, terms: list[str], checks: Checks) -> dict[str, Any]:
     """Each varied term, one connection: checked against the unsplit query, then timed (median of 3).
 
@@ -191,6 +219,7 @@ def run_all(
         _log(f"{label:55s} {result.rps:8.0f} req/s  p50 {result.p50:6.1f} ms  p99 {result.p99:6.1f} ms")
     out["wrk"] = {key: asdict(r) for key, r in wrk_results.items()}
     out["labels"] = labels
+    out["ratio_rounds"] = products_bare_rounds(args, base, paths, checks)
 
     # -- latency without queueing: one connection, one request at a time ----------------------------
     # Under 8 connections on 2 cores a request mostly waits for the ones ahead of it; the page-depth

@@ -86,6 +86,8 @@ class ProductSearchFilter(SearchFilter):
         return terms
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        if self.search_param not in request.query_params:  # the plain list, the hottest request
+            return queryset
         terms = self.get_search_terms(request)
         return queryset.filter(search_condition(terms)) if terms else queryset
 

@@ -74,7 +74,12 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
 
         See `catalog.pagination.fetch_bounded`; without a search the list is one index range.
         """
-        if self.action != "list" or not ProductSearchFilter().get_search_terms(self.request):
+        search = ProductSearchFilter()
+        if (
+            self.action != "list"
+            or search.search_param not in self.request.query_params
+            or not search.get_search_terms(self.request)
+        ):
             return None
         return BoundedScan(
             base=self.get_queryset(),
