@@ -15,19 +15,14 @@ built again.
 from django.db import migrations
 
 from catalog.migrations._trigram import DOCUMENT_INDEX as INDEX
-from catalog.migrations._trigram import index_is_valid
-INDEX_SQL = (
-    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON catalog_product "
-    "USING gin ((UPPER((name || CHR(31) || description)::text)) gin_trgm_ops)"
-)
+from catalog.migrations._trigram import create_trigram_index
+
 
 
 def create_document_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    if index_is_valid(schema_editor.connection, INDEX) is False:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
-    schema_editor.execute(INDEX_SQL)
+    create_trigram_index(schema_editor, INDEX, "UPPER((name || CHR(31) || description)::text)")
 
 
 def drop_document_index(apps, schema_editor):

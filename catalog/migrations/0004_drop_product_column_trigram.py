@@ -29,12 +29,7 @@ def create_column_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for index, column in OLD_INDEXES.items():
-        if _trigram.index_is_valid(schema_editor.connection, index) is False:
-            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")
-        schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON catalog_product "
-            f"USING gin ((UPPER({column}::text)) gin_trgm_ops)"
-        )
+        _trigram.create_trigram_index(schema_editor, index, f"UPPER({column}::text)")
 
 
 class Migration(migrations.Migration):

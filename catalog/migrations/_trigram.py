@@ -21,3 +21,13 @@ def index_is_valid(connection: Any, name: str) -> bool | None:
         )
         row = cursor.fetchone()
     return None if row is None else bool(row[0])
+
+
+def create_trigram_index(schema_editor: Any, name: str, expression: str) -> None:
+    """`CREATE INDEX CONCURRENTLY` a trigram GIN index on `expression`, replacing an INVALID one."""
+    if index_is_valid(schema_editor.connection, name) is False:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    schema_editor.execute(
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON catalog_product "
+        f"USING gin (({expression}) gin_trgm_ops)"
+    )
