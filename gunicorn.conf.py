@@ -26,12 +26,12 @@ def _int(name: str, default: int) -> int:
 wsgi_app = "shopapi.wsgi:application"
 bind = [f"0.0.0.0:{_int('PORT', 8000)}"]
 
-# Processes x threads. Requests mostly wait on PostgreSQL and Stripe, so threads pay off; each
-# thread holds at most one database connection (CONN_MAX_AGE keeps it between requests).
+# Processes x threads. Requests mostly wait on PostgreSQL and the payment provider, so threads pay
+# off; each thread holds at most one database connection (CONN_MAX_AGE keeps it between requests).
 workers = _int("WEB_CONCURRENCY", 2)
 threads = _int("GUNICORN_THREADS", 4)
 worker_class = "gthread"
-# A request slower than this kills its worker; Stripe calls time out well before (8 s).
+# A request slower than this kills its worker; payment provider calls time out well before (8 s).
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM (a deploy, a scale-in) workers finish in-flight requests for this long.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)

@@ -1,4 +1,8 @@
-"""Catalog admin: staff edit products (price in minor units, shown as money) and categories."""
+"""Catalog admin: staff edit products (price in minor units, shown as money) and categories.
+
+The product search is the storefront's word matching (`catalog.search.search_condition`): every
+word in the name or the description, served by the search document's trigram index.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.text import smart_split, unescape_string_literal
 
 from catalog.models import Category, Product
 from catalog.money import format_money
+from catalog.search import normalize_terms, search_condition
 
 
 @admin.register(Category)
@@ -35,9 +41,8 @@ class ProductAdmin(admin.ModelAdmin):
     list_editable = ["unit_amount", "is_active"]
     list_filter = ["is_active", "category"]
     list_select_related = ["category"]
-    # Both indexed on PostgreSQL: `name` (icontains) by the trigram index on UPPER(name), the exact
-    # slug by its unique index (`=slug` would be iexact, UPPER(slug) = …, a full scan).
-    search_fields = ["name", "slug__exact"]
+    # What the search box matches; `get_search_results` builds the indexed SQL for it.
+    search_fields = ["name", "description", "slug__exact"]
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ["category"]
     readonly_fields = ["price", "created_at", "updated_at"]
@@ -58,6 +63,29 @@ class ProductAdmin(admin.ModelAdmin):
     # A million-row catalog: don't count the whole table a second time on every filtered page.
     show_full_result_count = False
     list_per_page = 50
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Product], search_term: str
+    ) -> tuple[QuerySet[Product], bool]:
+        """Every word in the name or the description, or the whole term as the exact slug.
+
+        The words go through `search_condition`, which the trigram index
+        `product_search_document_trgm` serves; the slug through its unique index (`slug = …`,
+        not Django's case-insensitive `UPPER(slug) = …`, which no index serves). Words are split
+        as the admin splits them: a quoted phrase is one word.
+        """
+        words = normalize_terms(
+            [
+                unescape_string_literal(bit) if bit[0] in "\"'" and bit[0] == bit[-1] else bit
+                for bit in smart_split(search_term)
+            ]
+        )
+        if not words:
+            return queryset, False
+        condition = search_condition(words)
+        if len(words) == 1:
+            condition |= Q(slug=words[0])
+        return queryset.filter(condition), False
 
     @admin.display(description="price", ordering="unit_amount")
     def price(self, obj: Product) -> str:

@@ -3,7 +3,9 @@
 Free-text `search` is `ProductSearchFilter`, DRF's `SearchFilter` with the words split as DRF does
 and matched as `catalog/search.py` says: every word must occur in the name or the description,
 case-insensitively; at most `SEARCH_MAX_LENGTH` characters and `SEARCH_MAX_TERMS` words, and at
-least one word of three letters or digits (what the trigram index can look up).
+least one word of three letters or digits (what the trigram index can look up). The words are
+parsed once per request: the filter leaves them on the request (`searched_terms`) for the view,
+which reads a search page through the bounded plan in `catalog/search.py`.
 
 Every bad value is a 400 whose `fields` names the parameter; nothing here parses the query string
 by hand.
@@ -52,6 +54,8 @@ PRODUCT_ORDERINGS: dict[str, tuple[str, str]] = {
     "-created_at": ("-created_at", "-id"),
 }
 DEFAULT_PRODUCT_ORDERING = PRODUCT_ORDERINGS["-created_at"]
+# Where the search filter leaves the words it parsed, so the page fetch does not parse them again.
+SEARCHED_TERMS_ATTR = "searched_terms"
 
 
 class ProductSearchFilter(SearchFilter):
@@ -89,15 +93,22 @@ class ProductSearchFilter(SearchFilter):
         if self.search_param not in request.query_params:  # the plain list, the hottest request
             return queryset
         terms = self.get_search_terms(request)
+        setattr(request, SEARCHED_TERMS_ATTR, terms)
         return queryset.filter(search_condition(terms)) if terms else queryset
+
+
+def searched_terms(request: Request) -> list[str]:
+    """The words `ProductSearchFilter` parsed for this request (none when it did not search)."""
+    terms: list[str] = getattr(request, SEARCHED_TERMS_ATTR, [])
+    return terms
 
 
 class ProductFilterBackend(DjangoFilterBackend):
     """django-filter, skipped when the request names none of the filters.
 
-    Building and validating the filter form costs about an eighth of a product page's CPU time;
-    the plain first page (the hottest request) has nothing to filter. Any filter parameter, valid
-    or not, still goes through the form, so bad values are 400s as before.
+    The plain first page (the hottest request) has nothing to filter, so it does not pay for
+    building and validating the filter form. Any filter parameter, valid or not, still goes
+    through the form, so every bad value is a 400.
     """
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:

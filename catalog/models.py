@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-# Stripe's largest amount is 8 digits of minor units; no product can cost more.
+# At most 8 digits of minor units: the largest single amount the payment provider accepts.
 MAX_UNIT_AMOUNT = 99_999_999
 
 

@@ -1,12 +1,12 @@
 """Money display: integer minor units + ISO currency -> a human string (₹1,499.00, ¥1,500).
 
-Amounts are stored as Stripe does, in the currency's smallest unit; this module is only for
-showing them to people (admin, e-mails), never for arithmetic.
+Amounts are stored in the currency's smallest unit (the form the payment provider takes); this
+module is only for showing them to people (admin, e-mails), never for arithmetic.
 """
 
 from __future__ import annotations
 
-# Stripe's zero-decimal currencies: the amount is already in whole units.
+# Zero-decimal currencies: no minor unit is in use, so the amount is already in whole units.
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {
         "bif",

@@ -1,13 +1,12 @@
-"""Catalog serializers: the public product and category shapes (see API.md).
+"""Catalog serializers: the public product and category shapes (the schema, `schema.yml`, publishes them).
 
-They declare their fields instead of deriving them from the models: a `ModelSerializer`
-re-introspects the model on every request (`get_fields`), which cost about a seventh of a
-product page's CPU time. The shapes are read-only.
+They declare their fields instead of deriving them from the models, because a `ModelSerializer`
+re-introspects the model on every request (`get_fields`). The shapes are read-only.
 
 The declared fields are the contract (the schema is generated from them); `to_representation`
-builds the same dict directly, because walking nine fields per product through DRF's generic
-machinery was a quarter of a product page's CPU time (docs/benchmarks.md). A test compares the
-two outputs key by key, so a field added to one and not the other fails.
+builds the same dict directly, because walking every field of every product through DRF's
+generic machinery is a large share of a product page's CPU time (docs/benchmarks.md). A test
+compares the two outputs key by key, so a field added to one and not the other fails.
 """
 
 from __future__ import annotations

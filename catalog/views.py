@@ -8,21 +8,20 @@ Inactive products are neither listed nor retrievable (404).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
-from catalog.filters import ProductFilter, ProductFilterBackend, ProductSearchFilter
+from catalog.filters import ProductFilter, ProductFilterBackend, ProductSearchFilter, searched_terms
 from catalog.models import Category, Product
-from catalog.pagination import BoundedScan, KeysetPagination
-from catalog.search import SEARCH_WINDOW_ROWS
+from catalog.search import product_search_scan
 from catalog.selectors import category_list, product_list_active
 from catalog.serializers import CategorySerializer, ProductSerializer
-from shopapi.exceptions import DomainError
+from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
 
 # At most 18 digits, so every id that matches fits a bigint; anything else is a plain 404.
@@ -69,28 +68,17 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
     def get_queryset(self) -> QuerySet[Product]:
         return product_list_active()
 
-    def get_bounded_scan(self) -> BoundedScan | None:
-        """A search page walks at most `SEARCH_WINDOW_ROWS` products in order, then uses the index.
-
-        See `catalog.pagination.fetch_bounded`; without a search the list is one index range.
-        """
-        search = ProductSearchFilter()
+    def paginate_queryset(self, queryset: QuerySet[Product] | Sequence[Any]) -> Sequence[Any] | None:
+        """A search page is read in bounded steps (`catalog.search`); any other page is one range."""
+        paginator = self.paginator
         if (
-            self.action != "list"
-            or search.search_param not in self.request.query_params
-            or not search.get_search_terms(self.request)
+            not isinstance(paginator, KeysetPagination)
+            or not isinstance(queryset, QuerySet)
+            or not searched_terms(self.request)
         ):
-            return None
-        return BoundedScan(
-            base=self.get_queryset(),
-            window_rows=SEARCH_WINDOW_ROWS,
-            timeout_ms=settings.SEARCH_TIMEOUT_MS,
-            too_long=DomainError(
-                "This search takes too long to answer: add a longer or rarer word, or a filter.",
-                code="search_too_broad",
-                field="search",
-            ),
-        )
+            return super().paginate_queryset(queryset)
+        scan = product_search_scan(self.get_queryset())
+        return paginator.paginate_queryset(queryset, self.request, view=self, fetch=scan.fetch_page)
 
 
 @extend_schema_view(

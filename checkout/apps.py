@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class CheckoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "checkout"
+
+    def ready(self) -> None:
+        # Registers the system check on CART_MAX_QUANTITY, and the transition log hook.
+        from checkout import pricing  # noqa: F401
+        from checkout.services import transitions  # noqa: F401

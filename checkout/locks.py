@@ -1,38 +1,53 @@
-"""Row-lock helpers for checkout: the one place that takes locks, so the order stays fixed.
+"""Row locks for checkout: the one place that takes them, so the order stays fixed.
 
-Lock order across the project: the cart, then its orders, then products by pk. Every cart
-write (add, update, remove a line) and the checkout take the cart lock first, so they
-serialise per cart and cannot deadlock with each other.
+Lock order across the project: the cart, then its orders (then, once stock exists, products by
+pk). Every cart write (add, update, remove a line), the checkout, cancel, settlement of a paid
+session and reconciliation take the cart lock first, so they serialise per cart and cannot
+deadlock with each other. These helpers lock rows and nothing else: whose row it is, is
+`checkout/ownership.py`'s question (pass its queryset as `within`).
 
-An unevaluated `select_for_update()` queryset locks nothing: these helpers evaluate it.
-They must run inside `transaction.atomic` (Django raises TransactionManagementError otherwise).
+An unevaluated `select_for_update()` queryset locks nothing: these helpers evaluate it. They
+must run inside `transaction.atomic` (Django raises TransactionManagementError otherwise).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
 
-from checkout.models import Cart
-from shopapi.exceptions import NotFoundError
+from checkout.models import Cart, Order
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-CART_NOT_FOUND_MESSAGE = "Cart not found."
+_M = TypeVar("_M", bound=Model)
 
 
-def cart_for_update(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> Cart:
-    """Lock the caller's cart row (`SELECT ... FOR UPDATE OF` the cart only) and return it.
-
-    Must run inside `transaction.atomic`. Raises `NotFoundError` (404, code `cart_not_found`)
-    when the cart does not exist or belongs to someone else, so nothing leaks.
-    """
-    if user.pk is None:
-        raise NotFoundError(CART_NOT_FOUND_MESSAGE, code="cart_not_found")
+def _lock_one(queryset: QuerySet[_M], pk: Any, *, skip_locked: bool) -> _M | None:
     try:
-        return Cart.objects.select_for_update(of=("self",)).get(pk=cart_id, user_id=user.pk)
-    except (Cart.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFoundError(CART_NOT_FOUND_MESSAGE, code="cart_not_found") from exc
+        return queryset.select_for_update(of=("self",), skip_locked=skip_locked).filter(pk=pk).first()
+    except (ValidationError, ValueError):  # not a valid primary key: no such row
+        return None
+
+
+def lock_cart(
+    cart_id: UUID | str, *, within: QuerySet[Cart] | None = None, skip_locked: bool = False
+) -> Cart | None:
+    """Lock the cart row (`SELECT ... FOR UPDATE OF` the cart only) and return it, or None.
+
+    `within` narrows the rows it may be (e.g. the caller's carts); `skip_locked` returns None
+    instead of waiting when another transaction holds the row.
+    """
+    return _lock_one(within if within is not None else Cart.objects.all(), cart_id, skip_locked=skip_locked)
+
+
+def lock_order(
+    order_id: UUID | str, *, within: QuerySet[Order] | None = None, skip_locked: bool = False
+) -> Order | None:
+    """Lock the order row and return it, or None. Take its cart's lock first (see above)."""
+    return _lock_one(within if within is not None else Order.objects.all(), order_id, skip_locked=skip_locked)
+
+
+def lock_orders(orders: QuerySet[Order], *, skip_locked: bool = False) -> list[Order]:
+    """Lock every order row of `orders`, in primary-key order, and return them."""
+    return list(orders.select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk"))

@@ -1,15 +1,15 @@
-"""Checkout models: carts and their lines, orders with snapshots, order events, Stripe events.
+"""Checkout models: carts and their lines, orders with snapshots, order events.
 
 Exactly-once is held by the database, not by `exists()` checks:
 - one open cart per user (partial unique constraint);
 - one pending order per cart (partial unique constraint), so two checkouts can never
   both hold a payable session for the same cart;
-- one order per Stripe session (`stripe_session_id` unique);
-- one row per Stripe event id (`StripeEvent.event_id` unique), so a replayed webhook
-  is recognised.
-Orders, their items and events are never deleted (PROTECT everywhere), and neither are Stripe
-events: their default manager's `delete()` and their own `delete()` raise `ProtectedError`
-(see checkout/managers.py).
+- one order per payment session (`provider_session_id` unique);
+- one row per provider event id (`payments.ProviderEvent.event_id` unique), so a replayed
+  webhook is recognised.
+Orders, their items and events are never deleted (PROTECT everywhere): their default manager's
+`delete()` and their own `delete()` raise `ProtectedError` (see shopapi/managers.py). The
+statuses and their rules are in checkout/states.py.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Product
-from checkout.managers import NonDeletableManager, deletion_refused
+from checkout.states import OrderStatus
+from shopapi.managers import NonDeletableManager, deletion_refused
 
-# The database ceiling for a line's quantity; the API enforces settings.CART_MAX_QUANTITY,
-# which may be lower (it is checked against this at start-up).
+# The database ceiling for a line's quantity; the API enforces settings.CART_MAX_QUANTITY, which
+# may be lower (checkout/pricing.py; a system check warns when the setting is above this).
 QUANTITY_HARD_LIMIT = 999
 
 
@@ -75,14 +76,7 @@ class CartItem(models.Model):
 
 
 class Order(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-        REFUNDED = "refunded", "Refunded"
+    Status = OrderStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=32, unique=True)
@@ -91,8 +85,9 @@ class Order(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(max_length=3)
     total_amount = models.PositiveBigIntegerField()
-    stripe_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
-    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # The payment provider's ids: the hosted payment session, and the payment once there is one.
+    provider_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    payment_id = models.CharField(max_length=255, blank=True, db_index=True)
     checkout_url = models.URLField(max_length=2048, blank=True)
     session_expires_at = models.DateTimeField(null=True, blank=True)
     content_fingerprint = models.CharField(max_length=64)
@@ -105,7 +100,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("refund_order", "Can refund orders through Stripe")]
+        permissions = [("refund_order", "Can refund orders through the payment provider")]
         constraints = [
             models.UniqueConstraint(
                 fields=["cart"],
@@ -177,7 +172,7 @@ class OrderEvent(models.Model):
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24)
     source = models.CharField(max_length=16, choices=Source.choices)
-    stripe_event_id = models.CharField(max_length=255, blank=True)
+    provider_event_id = models.CharField(max_length=255, blank=True)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -188,25 +183,6 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status} ({self.source})"
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        deletion_refused(type(self), [self])
-
-
-class StripeEvent(models.Model):
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=120)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = NonDeletableManager()
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self) -> str:
-        return f"{self.event_id} {self.type}"
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         deletion_refused(type(self), [self])

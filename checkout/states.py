@@ -1,112 +1,133 @@
-"""The order state machine: one table of allowed transitions and the one function that applies them.
+"""The order state machine: the statuses, the from → to table, the status sets, labels, colours, hooks.
 
-`order_transition` is the ONLY place `Order.status` changes. It is a conditional update per
-allowed from-status (`filter(pk=..., status=frm).update(status=to, ...)`), so two callers racing
-for the same transition cannot both win: exactly one gets the row, writes exactly one
-`OrderEvent`, and returns True. Anything not in the table (including late, out-of-order Stripe
-events such as `expired` after `paid`) is refused by returning False, never by raising.
+Everything about a status lives here and nowhere else. A new status is a member of `OrderStatus`
+(plus the migration Django makes for the field's choices), its rows in `TRANSITIONS`, its colour
+and the sets it belongs to; the API, the admin (badges, counts, filters) and the services read
+them from here. The one function that applies a transition is
+`checkout.services.transitions.order_transition`; it calls the hooks registered here, inside the
+transaction that moved the order.
+
+    pending ──> paid ──> partially_refunded ──> refunded
+       │          └──────────────────────────────^
+       ├──> failed      (the payment failed)
+       ├──> expired     (the payment session closed unpaid)
+       └──> cancelled   (by the customer, or superseded by a new checkout of the cart)
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
-from django.utils import timezone
+from django.db import models
 
-from checkout.models import Order, OrderEvent
 
-# One structured line per order transition (JSON in production, with the request id).
-payments_log = logging.getLogger("shopapi.payments")
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
 
-S = Order.Status
 
-# to_status -> the statuses it may be reached from.
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PAID: frozenset({S.PENDING}),
-    S.FAILED: frozenset({S.PENDING}),
-    S.EXPIRED: frozenset({S.PENDING}),
-    S.CANCELLED: frozenset({S.PENDING}),
+S = OrderStatus
+
+# from_status -> the statuses it may move to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}),
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     # partially_refunded -> partially_refunded is a further partial refund.
-    S.PARTIALLY_REFUNDED: frozenset({S.PAID, S.PARTIALLY_REFUNDED}),
-    S.REFUNDED: frozenset({S.PAID, S.PARTIALLY_REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
 }
+
+# The money was taken (it may since have been refunded in part or in whole).
+PAID_STATUSES = frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED})
+# Something is left to refund.
+REFUNDABLE_STATUSES = frozenset({S.PAID, S.PARTIALLY_REFUNDED})
+# Nothing moves the order any more.
+FINAL_STATUSES = frozenset(status for status in S.values if not TRANSITIONS.get(status))
+
+# Display labels and badge colours (white text on these passes WCAG AA). A status missing here
+# still renders: with its value as the label and the neutral colour.
+LABELS: dict[str, str] = dict(S.choices)
+COLOURS: dict[str, str] = {
+    S.PENDING: "#8a5a00",
+    S.PAID: "#1e7b34",
+    S.FAILED: "#b42318",
+    S.EXPIRED: "#5c6370",
+    S.CANCELLED: "#3f4753",
+    S.PARTIALLY_REFUNDED: "#6941c6",
+    S.REFUNDED: "#175cd3",
+}
+NEUTRAL_COLOUR = "#444444"
 
 
 def transition_allowed(frm: str, to: str) -> bool:
     """Whether the table allows `frm -> to`."""
-    return frm in ALLOWED_TRANSITIONS.get(to, frozenset())
+    return to in TRANSITIONS.get(frm, frozenset())
 
 
-def order_transition(
-    *,
-    order_id: UUID | str,
-    to_status: str,
-    source: str,
-    stripe_event_id: str = "",
-    message: str = "",
-    **fields: Any,
-) -> bool:
-    """Move the order to `to_status` if the table allows it from its current status.
-
-    `fields` are written in the same UPDATE (e.g. `paid_at`, `stripe_payment_intent_id`).
-    Returns True and records one `OrderEvent` when this call made the change; False otherwise.
-    Call it inside a transaction when the change must commit with other writes.
-    """
-    now = timezone.now()
-    for frm in sorted(ALLOWED_TRANSITIONS.get(to_status, frozenset())):
-        updated = Order.objects.filter(pk=order_id, status=frm).update(
-            status=to_status, updated_at=now, **fields
-        )
-        if updated == 1:
-            OrderEvent.objects.create(
-                order_id=order_id,
-                from_status=frm,
-                to_status=to_status,
-                source=source,
-                stripe_event_id=stripe_event_id,
-                message=message,
-            )
-            payments_log.info(
-                "order %s: %s -> %s (%s)",
-                order_id,
-                frm,
-                to_status,
-                source,
-                extra={
-                    "order_id": str(order_id),
-                    "from_status": frm,
-                    "to_status": to_status,
-                    "source": source,
-                    "event_id": stripe_event_id or None,
-                },
-            )
-            return True
-    return False
+def sources_of(to: str) -> list[str]:
+    """Every status that may move to `to`, in a fixed order."""
+    return sorted(frm for frm, targets in TRANSITIONS.items() if to in targets)
 
 
-def order_event_note(
-    *, order: Order, source: str, message: str, stripe_event_id: str = "", once: bool = False
-) -> bool:
-    """Record an event that changes nothing (from = to = current status), e.g. a mismatch.
+def status_label(status: str) -> str:
+    return LABELS.get(status, status or "—")
 
-    With `once=True` the note is written only if the same message was not already recorded
-    for this order and source, so a retried webhook or a repeated confirm adds no noise.
-    """
-    if (
-        once
-        and OrderEvent.objects.filter(
-            order_id=order.pk, source=source, message=message, from_status=order.status
-        ).exists()
-    ):
-        return False
-    OrderEvent.objects.create(
-        order_id=order.pk,
-        from_status=order.status,
-        to_status=order.status,
-        source=source,
-        stripe_event_id=stripe_event_id,
-        message=message,
-    )
-    return True
+
+def status_colour(status: str) -> str:
+    return COLOURS.get(status, NEUTRAL_COLOUR)
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """`(value, label)` of every status, in the order staff see them."""
+    return list(LABELS.items())
+
+
+class _Refundable(Protocol):
+    status: str
+    payment_id: str
+    total_amount: int
+    amount_refunded: int
+
+
+def refundable_amount(order: _Refundable) -> int:
+    return order.total_amount - order.amount_refunded
+
+
+def can_refund(order: _Refundable) -> bool:
+    """Paid, with a provider payment to refund against, and something left to refund."""
+    return order.status in REFUNDABLE_STATUSES and bool(order.payment_id) and refundable_amount(order) > 0
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One applied transition, as the hooks see it (inside the transaction that made it)."""
+
+    order_id: UUID | str
+    from_status: str
+    to_status: str
+    source: str
+    provider_event_id: str
+
+
+TransitionHook = Callable[[Transition], None]
+_hooks: list[TransitionHook] = []
+
+
+def on_transition(hook: TransitionHook) -> TransitionHook:
+    """Register `hook` to run after every transition, in its transaction (usable as a decorator)."""
+    _hooks.append(hook)
+    return hook
+
+
+def transition_hooks() -> tuple[TransitionHook, ...]:
+    return tuple(_hooks)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from types import FrameType
 
+from fakestripe.controls import settlement_currency
 from fakestripe.server import make_server
+
+
+def _settlement_currency(value: str) -> str:
+    try:
+        return settlement_currency(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-url", default=None, help="where to POST signed events")
     parser.add_argument("--webhook-secret", default=None, help="whsec_… used to sign events")
     parser.add_argument("--state-file", default=None, help="persist state as JSON here")
+    parser.add_argument(
+        "--settlement-currency",
+        default=os.environ.get("FAKESTRIPE_SETTLEMENT_CURRENCY", "usd"),
+        type=_settlement_currency,
+        help="currency whose Stripe minimum charge applies (default $FAKESTRIPE_SETTLEMENT_CURRENCY or usd)",
+    )
     args = parser.parse_args(argv)
 
     httpd = make_server(
@@ -27,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
         state_file=args.state_file,
+        settlement_currency=args.settlement_currency,
     )
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 
 class StripeError(Exception):
-    """An error answered as ``{"error": {type, code, message, param, ...}}``."""
+    """An error answered as ``{"error": {type, message[, code][, param], ...}}``."""
 
     def __init__(
         self,
@@ -28,12 +28,12 @@ class StripeError(Exception):
 
     def body(self) -> dict[str, Any]:
         """Return the JSON body Stripe would answer with."""
-        err: dict[str, Any] = {
-            "type": self.type,
-            "code": self.code,
-            "message": self.message,
-            "param": self.param,
-        }
+        # Like Stripe, ``code`` and ``param`` are left out (not null) when they do not apply.
+        err: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.code is not None:
+            err["code"] = self.code
+        if self.param is not None:
+            err["param"] = self.param
         if self.decline_code is not None:
             err["decline_code"] = self.decline_code
         if self.code:

@@ -1,10 +1,12 @@
-"""HTTP layer: Stripe's /v1 routes, idempotency, faults, hosted page and /_fake controls."""
+"""HTTP layer: Stripe's /v1 routes (auth, faults, idempotency), dispatch to the hosted page and /_fake.
+
+The resources live in their own modules (``sessions``, ``payments``, ``refunds``, ``events``);
+this module only routes, authenticates and writes answers.
+"""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import html
 import json
 import re
 import socket
@@ -12,86 +14,60 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from fakestripe import API_VERSION, forms
+from fakestripe.controls import control_answer
 from fakestripe.errors import StripeError, invalid
-from fakestripe.store import Obj, Store, fault_error, new_id
+from fakestripe.events import event_list, event_retrieve, event_take_outbox
+from fakestripe.faults import faults_take
+from fakestripe.idempotency import (
+    REPLAY_HEADERS,
+    idempotency_complete,
+    idempotency_reserve,
+    request_fingerprint,
+)
+from fakestripe.page import page_answer
+from fakestripe.payments import charge_retrieve, payment_intent_retrieve
+from fakestripe.refunds import refund_create, refund_retrieve
+from fakestripe.sessions import (
+    session_create,
+    session_expire,
+    session_line_items,
+    session_list,
+    session_retrieve,
+)
+from fakestripe.store import Obj, Store, new_id
+from fakestripe.sweep import Sweeper
 from fakestripe.webhooks import Sender
 
-Route = tuple[str, "re.Pattern[str]", str]
+# An operation is called as ``op(store, *path_ids, params)``.
+Operation = Callable[..., Obj]
+Route = tuple[str, "re.Pattern[str]", Operation]
 
 _ID = r"([A-Za-z0-9_]+)"
 V1_ROUTES: list[Route] = [
-    ("POST", re.compile(r"^/v1/checkout/sessions$"), "create_session"),
-    ("GET", re.compile(r"^/v1/checkout/sessions$"), "list_sessions"),
-    ("GET", re.compile(rf"^/v1/checkout/sessions/{_ID}$"), "retrieve_session"),
-    ("GET", re.compile(rf"^/v1/checkout/sessions/{_ID}/line_items$"), "list_line_items"),
-    ("POST", re.compile(rf"^/v1/checkout/sessions/{_ID}/expire$"), "expire_session"),
-    ("GET", re.compile(rf"^/v1/payment_intents/{_ID}$"), "retrieve_payment_intent"),
-    ("GET", re.compile(rf"^/v1/charges/{_ID}$"), "retrieve_charge"),
-    ("POST", re.compile(r"^/v1/refunds$"), "create_refund"),
-    ("GET", re.compile(rf"^/v1/refunds/{_ID}$"), "retrieve_refund"),
-    ("GET", re.compile(r"^/v1/events$"), "list_events"),
-    ("GET", re.compile(rf"^/v1/events/{_ID}$"), "retrieve_event"),
+    ("POST", re.compile(r"^/v1/checkout/sessions$"), session_create),
+    ("GET", re.compile(r"^/v1/checkout/sessions$"), session_list),
+    ("GET", re.compile(rf"^/v1/checkout/sessions/{_ID}$"), session_retrieve),
+    ("GET", re.compile(rf"^/v1/checkout/sessions/{_ID}/line_items$"), session_line_items),
+    ("POST", re.compile(rf"^/v1/checkout/sessions/{_ID}/expire$"), session_expire),
+    ("GET", re.compile(rf"^/v1/payment_intents/{_ID}$"), payment_intent_retrieve),
+    ("GET", re.compile(rf"^/v1/charges/{_ID}$"), charge_retrieve),
+    ("POST", re.compile(r"^/v1/refunds$"), refund_create),
+    ("GET", re.compile(rf"^/v1/refunds/{_ID}$"), refund_retrieve),
+    ("GET", re.compile(r"^/v1/events$"), event_list),
+    ("GET", re.compile(rf"^/v1/events/{_ID}$"), event_retrieve),
 ]
 
 
-def match_route(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
-    """Return ``(store operation, path ids)`` for a /v1 request, or None."""
+def match_route(method: str, path: str) -> tuple[Operation, tuple[str, ...]] | None:
+    """Return ``(operation, path ids)`` for a /v1 request, or None."""
     for route_method, pattern, op in V1_ROUTES:
         m = pattern.match(path)
         if m and route_method == method:
             return op, m.groups()
     return None
-
-
-def _fmt(amount: int, currency: str | None) -> str:
-    return f"{amount / 100:.2f} {(currency or '').upper()}"
-
-
-def render_page(store: Store, sid: str, message: str | None = None) -> tuple[int, str]:
-    """HTML for the hosted checkout page of session ``sid``."""
-    with store.lock:
-        try:
-            session = store.retrieve_session(sid, {})
-        except StripeError:
-            return 404, _html("Not found", "<p>No such Checkout Session.</p>")
-        lines = store.line_items.get(sid, [])
-        esc = html.escape
-        if session["status"] == "expired":
-            return 200, _html("Expired", "<p>This Checkout Session has expired.</p>")
-        if session["status"] == "complete":
-            return 200, _html("Complete", "<p>This Checkout Session is already complete.</p>")
-        rows = "".join(
-            f"<tr><td class='name'>{esc(li['description'])}</td>"
-            f"<td class='qty'>{li['quantity']}</td>"
-            f"<td class='amount'>{_fmt(li['amount_total'], li['currency'])}</td></tr>"
-            for li in lines
-        )
-        error = f"<p class='error' role='alert'>{esc(message)}</p>" if message else ""
-        cancel = (
-            f"<p><a class='cancel' href='{esc(session['cancel_url'])}'>Cancel</a></p>"
-            if session.get("cancel_url")
-            else ""
-        )
-        body = (
-            f"{error}<table><tr><th>Item</th><th>Qty</th><th>Amount</th></tr>{rows}"
-            f"<tr><td colspan='2'><b>Total</b></td>"
-            f"<td class='total'><b>{_fmt(session['amount_total'], session['currency'])}</b>"
-            f"</td></tr></table>"
-            f"<form method='post' action='/pay/{esc(sid)}'>"
-            f"<label>Card number <input name='card' value='' autocomplete='off'></label>"
-            f"<button type='submit'>Pay</button></form>{cancel}"
-        )
-        return 200, _html("Checkout", body)
-
-
-def _html(title: str, body: str) -> str:
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title} - fakestripe"
-        f"</title></head><body><h1>{title}</h1>{body}</body></html>"
-    )
 
 
 class App:
@@ -100,13 +76,7 @@ class App:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.sender = Sender(store)
-
-    def v1(self, name: str, args: tuple[str, ...], params: Obj) -> Obj:
-        """Call the store operation for a matched /v1 route."""
-        fn: Callable[..., Obj] = getattr(self.store, name)
-        if name in ("retrieve_charge", "retrieve_refund", "retrieve_event"):
-            return fn(*args)
-        return fn(*args, params)
+        self.sweeper = Sweeper(store, self.sender)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -124,6 +94,7 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------ plumbing
     @property
     def app(self) -> App:
+        """The shared store and sender."""
         return self.server.app
 
     def _body(self) -> bytes:
@@ -157,7 +128,7 @@ class Handler(BaseHTTPRequestHandler):
     def _after(self) -> None:
         """Post-response work: persist and hand new events to the webhook sender."""
         self.app.store.save()
-        self.app.sender.dispatch(self.app.store.take_outbox())
+        self.app.sender.dispatch(event_take_outbox(self.app.store))
 
     def do_GET(self) -> None:
         """Dispatch GET."""
@@ -178,21 +149,15 @@ class Handler(BaseHTTPRequestHandler):
             if url.path.startswith("/v1/"):
                 self._v1(method, url.path, url.query, raw)
             elif url.path.startswith("/pay/"):
-                self._page(method, url.path[len("/pay/") :], raw)
+                status, body, content_type, headers = page_answer(
+                    self.app.store, method, url.path[len("/pay/") :], raw
+                )
+                self._send(status, body, content_type, headers=headers)
             elif url.path.startswith("/_fake/"):
                 self._control(method, url.path, url.query, raw)
             else:
-                self._json(
-                    404,
-                    {
-                        "error": {
-                            "type": "invalid_request_error",
-                            "code": None,
-                            "message": f"Unrecognized request URL ({method}: {url.path}).",
-                            "param": None,
-                        }
-                    },
-                )
+                msg = f"Unrecognized request URL ({method}: {url.path})."
+                self._error(StripeError(404, "invalid_request_error", msg))
         except Exception as exc:  # noqa: BLE001 - answer like Stripe's 500, keep serving
             self._error(StripeError(500, "api_error", f"fakestripe internal error: {exc!r}"))
         finally:
@@ -211,199 +176,81 @@ class Handler(BaseHTTPRequestHandler):
             return user or None
         return None
 
-    def _v1(self, method: str, path: str, query: str, raw: bytes) -> None:
-        store = self.app.store
-        with store.lock:
-            faults = store.faults
-            if faults["fail_next"] > 0:
-                faults["fail_next"] -= 1
-                self._error(fault_error(int(faults["status"])))
-                return
-            latency = float(faults["latency_ms"]) / 1000.0
+    def _authenticate(self) -> str:
+        """The caller's test-mode API key, or the 401 Stripe answers."""
         key = self._api_key()
         if key is None:
-            self._error(
-                StripeError(
-                    401,
-                    "authentication_error",
-                    "You did not provide an API key. You need to provide your API key in "
-                    "the Authorization header, using Bearer auth (e.g. 'Authorization: "
-                    "Bearer YOUR_SECRET_KEY').",
-                )
+            raise StripeError(
+                401,
+                "authentication_error",
+                "You did not provide an API key. You need to provide your API key in "
+                "the Authorization header, using Bearer auth (e.g. 'Authorization: "
+                "Bearer YOUR_SECRET_KEY').",
             )
-            return
         if not key.startswith("sk_test_"):
-            self._error(
-                StripeError(
-                    401,
-                    "authentication_error",
-                    f"Invalid API Key provided: {key[:12]}***",
-                    code="api_key_invalid" if not key.startswith("sk_live_") else None,
-                )
+            raise StripeError(
+                401,
+                "authentication_error",
+                f"Invalid API Key provided: {key[:12]}***",
+                code="api_key_invalid" if not key.startswith("sk_live_") else None,
             )
-            return
-        route = match_route(method, path)
-        if route is None:
-            self._error(invalid(f"Unrecognized request URL ({method}: {path}).", None))
-            return
-        op, args = route
-        body_text = raw.decode("utf-8", "replace")
-        params = forms.parse(body_text if method == "POST" else query)
-        idem = self.headers.get("Idempotency-Key") if method == "POST" else None
-        slot: Obj | None = None
-        if idem:
-            pairs = sorted(parse_qsl(body_text, keep_blank_values=True))
-            fingerprint = hashlib.sha256(f"{method} {path}\n{pairs!r}".encode()).hexdigest()
-            with store.lock:
-                slot = store.idempotency.get((key, idem))
-                if slot is not None:
-                    if slot["state"] == "in_flight":
-                        self._error(
-                            StripeError(
-                                409,
-                                "idempotency_error",
-                                "There is currently another in-progress request using this "
-                                "Idempotent Key (that probably means you submitted twice, and "
-                                "the other request is still going through): "
-                                f"{idem}. Please try again later.",
-                            )
-                        )
-                        return
-                    if slot["fingerprint"] != fingerprint:
-                        self._error(
-                            StripeError(
-                                400,
-                                "idempotency_error",
-                                "Keys for idempotent requests can only be used with the same "
-                                "parameters they were first used with. Try using a key other "
-                                f"than '{idem}' if you meant to execute a different request.",
-                            )
-                        )
-                        return
-                    self._send(
-                        slot["status"],
-                        slot["body"].encode(),
-                        headers={"Idempotent-Replayed": "true", "Original-Request": "req_fake"},
-                    )
+        return key
+
+    def _v1(self, method: str, path: str, query: str, raw: bytes) -> None:
+        """Faults, then auth, routing and idempotency, then the operation."""
+        store = self.app.store
+        try:
+            latency = faults_take(store, "edge")
+            key = self._authenticate()
+            route = match_route(method, path)
+            if route is None:
+                raise invalid(f"Unrecognized request URL ({method}: {path}).", None)
+            op, args = route
+            body_text = raw.decode("utf-8", "replace")
+            params = forms.parse(body_text if method == "POST" else query)
+            idem = self.headers.get("Idempotency-Key") if method == "POST" else None
+            slot: Obj | None = None
+            if idem:
+                fingerprint = request_fingerprint(method, path, body_text)
+                slot = idempotency_reserve(store, key, idem, fingerprint)
+                if slot["state"] == "done":
+                    self._send(slot["status"], slot["body"].encode(), headers=REPLAY_HEADERS)
                     return
-                slot = {"fingerprint": fingerprint, "state": "in_flight"}
-                store.idempotency[(key, idem)] = slot
+        except StripeError as err:
+            self._error(err)
+            return
         if latency:
             time.sleep(latency)
         try:
-            status, obj = 200, self.app.v1(op, args, params)
+            faults_take(store, "execution")
+            status, obj = 200, op(store, *args, params)
         except StripeError as err:
             status, obj = err.status, err.body()
+        except Exception as exc:  # noqa: BLE001 - a 500 is saved under the key like any answer
+            status, obj = 500, StripeError(500, "api_error", f"fakestripe internal error: {exc!r}").body()
         body = json.dumps(obj, indent=2)
         if slot is not None and idem:
-            with store.lock:
-                # Like Stripe, a request that failed validation (400) is not remembered.
-                if status == 400:
-                    store.idempotency.pop((key, idem), None)
-                else:
-                    slot.update(state="done", status=status, body=body)
+            idempotency_complete(store, key, idem, slot, status, body)
         self._send(status, body.encode())
 
-    # ------------------------------------------------------- hosted page
-    def _page(self, method: str, sid: str, raw: bytes) -> None:
-        store = self.app.store
-        if method == "POST":
-            card = str(forms.parse(raw.decode("utf-8", "replace")).get("card", ""))
-            try:
-                session = store.pay(sid, card)
-            except StripeError as err:
-                if err.status == 404:
-                    status, page = render_page(store, sid)
-                    self._send(status, page.encode(), "text/html; charset=utf-8")
-                    return
-                status, page = render_page(store, sid, err.message)
-                self._send(status, page.encode(), "text/html; charset=utf-8")
-                return
-            target = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", sid)
-            self._send(303, b"", "text/plain", headers={"Location": target})
-            return
-        status, page = render_page(store, sid)
-        self._send(status, page.encode(), "text/html; charset=utf-8")
-
     # ------------------------------------------------------------ /_fake
-    def _payload(self, raw: bytes) -> Obj:
-        ctype = self.headers.get("Content-Type") or ""
-        text = raw.decode("utf-8", "replace")
-        if "json" in ctype or text.lstrip().startswith("{"):
-            data = json.loads(text or "{}")
-            if not isinstance(data, dict):
-                raise invalid("Expected a JSON object", None)
-            return data
-        return forms.parse(text)
-
     def _control(self, method: str, path: str, query: str, raw: bytes) -> None:
-        store = self.app.store
         try:
-            try:
-                payload = self._payload(raw) if method == "POST" else forms.parse(query)
-            except json.JSONDecodeError as exc:
-                raise invalid(f"Invalid JSON: {exc}", None) from None
-            m = re.match(rf"^/_fake/checkout/sessions/{_ID}/(pay|settle)$", path)
-            if method == "POST" and m:
-                if m.group(2) == "pay":
-                    obj = store.pay(m.group(1), str(payload.get("card", "")))
-                else:
-                    obj = store.settle(m.group(1), str(payload.get("outcome", "")))
-                self._json(200, obj)
-                return
-            m = re.match(rf"^/_fake/events/{_ID}/deliver$", path)
-            if method == "POST" and m:
-                with store.lock:
-                    if m.group(1) not in store.events_by_id:
-                        raise StripeError(
-                            404, "invalid_request_error", "No such event", code="resource_missing", param="id"
-                        )
-                    if not store.config.get("webhook_url"):
-                        raise invalid("No webhook_url configured.", "webhook_url")
-                self._json(200, self.app.sender.deliver_once(m.group(1), "manual"))
-                return
-            if method == "GET" and path == "/_fake/events":
-                with store.lock:
-                    data = [dict(r) for r in store.events]
-                    if payload.get("type"):
-                        data = [r for r in data if r["event"]["type"] == payload["type"]]
-                    self._json(200, {"object": "list", "data": data})
-                return
-            if method == "GET" and path == "/_fake/health":
-                self._json(200, {"ok": True, "base_url": store.base_url})
-                return
-            if method == "POST" and path == "/_fake/faults":
-                with store.lock:
-                    store.faults = {
-                        "fail_next": int(payload.get("fail_next", 0)),
-                        "status": int(payload.get("status", 500)),
-                        "latency_ms": int(payload.get("latency_ms", 0)),
-                    }
-                    self._json(200, store.faults)
-                return
-            if method == "POST" and path == "/_fake/config":
-                with store.lock:
-                    for k in ("webhook_url", "webhook_secret", "auto_deliver"):
-                        if k in payload:
-                            store.config[k] = payload[k]
-                    self._json(200, store.config)
-                return
-            if method == "POST" and path == "/_fake/clock":
-                with store.lock:
-                    store.clock_offset += int(payload.get("advance_seconds", 0))
-                    self._json(200, {"now": store.now(), "offset": store.clock_offset})
-                return
-            if method == "POST" and path == "/_fake/reset":
-                store.reset()
-                self._json(200, {"ok": True})
-                return
-            raise StripeError(
-                404, "invalid_request_error", f"Unrecognized fakestripe control URL ({method}: {path})."
+            obj = control_answer(
+                self.app.store,
+                self.app.sender,
+                method,
+                path,
+                query,
+                raw,
+                self.headers.get("Content-Type") or "",
             )
         except StripeError as err:
             self._error(err)
         except (TypeError, ValueError) as exc:
             self._error(invalid(f"Bad control request: {exc}", None))
+        else:
+            self._json(200, obj)
 
 
 class FakeStripeHTTPServer(ThreadingHTTPServer):
@@ -413,6 +260,19 @@ class FakeStripeHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     app: App
 
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve, with the expiry sweep running alongside until ``shutdown``."""
+        self.app.sweeper.start()
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            self.app.sweeper.stop()
+
+    def server_close(self) -> None:
+        """Stop the sweep (if ``serve_forever`` never ran it) and close the socket."""
+        self.app.sweeper.stop()
+        super().server_close()
+
 
 def make_server(
     host: str,
@@ -421,6 +281,7 @@ def make_server(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     state_file: str | None = None,
+    settlement_currency: str = "usd",
 ) -> FakeStripeHTTPServer:
     """Bind (port 0 = any free port) and wire a server; call ``serve_forever`` on it."""
     server_cls = FakeStripeHTTPServer
@@ -438,6 +299,7 @@ def make_server(
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         state_file=state_file,
+        settlement_currency=settlement_currency,
     )
     httpd.app = App(store)
     return httpd

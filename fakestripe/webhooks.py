@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -11,18 +9,11 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from fakestripe.signing import sign
 from fakestripe.store import Store
 
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # => at most 5 attempts
 TIMEOUT = 5.0
-
-
-def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """Return a ``Stripe-Signature`` header value for ``payload``."""
-    t = int(time.time()) if timestamp is None else timestamp
-    signed = f"{t}.".encode() + payload
-    mac = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
 
 
 def _post(url: str, payload: bytes, secret: str | None) -> tuple[int | None, str | None]:

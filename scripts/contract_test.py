@@ -24,8 +24,8 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live import server_env, start_gunicorn  # noqa: E402
-from tests.stripe_fixtures import start_fakestripe  # noqa: E402
+from devtools.fakestripe_process import start_fakestripe  # noqa: E402
+from devtools.live import server_env, start_gunicorn  # noqa: E402
 
 WEBHOOK_SECRET = "whsec_contract_test"
 PASSWORD = "contract-pass-2026"

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 class ReadOnlyPermissionsMixin:
     """For admin pages and inlines that only show rows: no add, change or delete, for anyone.
 
-    Orders, their items and events, carts and Stripe events are records of what happened; staff
+    Orders, their items and events, carts and payment provider events are records of what happened; staff
     read them (and refund through the refund page), never edit them.
     """
 

@@ -1,9 +1,9 @@
 """Domain errors and the single JSON error shape for every 4xx and 5xx.
 
 Every error body is `{"code": str, "message": str, "fields": {field: [messages]}}`:
-`code` is stable and machine-readable, `message` is for people, `fields` names the
-offending input fields (empty when the error is not about a field). Services raise
-`DomainError` subclasses; views never build error bodies by hand.
+`code` is a member of `shopapi.errors.ErrorCode` (stable, machine-readable, listed in the schema),
+`message` is for people, `fields` names the offending input fields (empty when the error is not
+about a field). Services raise `DomainError` subclasses; views never build error bodies by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from shopapi.errors import ErrorCode
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,19 +26,19 @@ class DomainError(Exception):
     """An expected failure of a service, turned into an error response by the handler."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
+    default_code = ErrorCode.INVALID
     default_message = "The request could not be processed."
 
     def __init__(
         self,
         message: str | None = None,
         *,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         field: str | None = None,
         status_code: int | None = None,
     ) -> None:
         self.message = message or self.default_message
-        self.code = code or self.default_code
+        self.code = ErrorCode(code or self.default_code)  # a ValueError for a code outside the enum
         self.field = field
         if status_code is not None:
             self.status_code = status_code
@@ -45,35 +47,46 @@ class DomainError(Exception):
 
 class NotFoundError(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
+    default_code = ErrorCode.NOT_FOUND
     default_message = "Not found."
 
 
 class ConflictError(DomainError):
     status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+    default_code = ErrorCode.CONFLICT
     default_message = "The resource is not in a state that allows this."
 
 
 class PaymentProviderError(DomainError):
-    """Stripe failed or answered with an error we cannot pass on as the client's fault."""
+    """The payment provider failed or answered with an error that is not the client's fault."""
 
     status_code: int = status.HTTP_502_BAD_GATEWAY
-    default_code = "payment_provider_error"
+    default_code = ErrorCode.PAYMENT_PROVIDER_ERROR
     default_message = "The payment provider failed; nothing was charged twice. Retry later."
 
 
 class PaymentProviderUnavailable(PaymentProviderError):
-    """Stripe could not be reached in time (connection refused, timeout)."""
+    """The payment provider could not be reached in time (connection refused, timeout, rate limit)."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "payment_provider_unavailable"
+    default_code = ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE
     default_message = "The payment provider is unreachable; retry later."
 
 
-def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(code: ErrorCode, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one error shape."""
-    return {"code": code, "message": message, "fields": fields or {}}
+    return {"code": str(code), "message": message, "fields": fields or {}}
+
+
+def framework_code(code: Any, status_code: int) -> ErrorCode:
+    """DRF's or simplejwt's code for an error as an `ErrorCode` (a generic one if it has none)."""
+    known = ErrorCode.known(str(code))
+    if known is not None:
+        return known
+    logger.warning("error code %r is not an ErrorCode member; answered as a generic one", code)
+    if status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+        return ErrorCode.SERVER_ERROR
+    return ErrorCode.INVALID
 
 
 def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -109,13 +122,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         return Response(
-            error_body("server_error", "An unexpected error occurred."),
+            error_body(ErrorCode.SERVER_ERROR, "An unexpected error occurred."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body("validation_error", "Invalid input.", _flatten_fields(response.data))
+        body = error_body(ErrorCode.VALIDATION_ERROR, "Invalid input.", _flatten_fields(response.data))
     else:
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
@@ -123,6 +136,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(detail, dict) and "detail" in detail:
             message = str(detail["detail"])
             code = getattr(detail["detail"], "code", exc.default_code)
-        body = error_body(str(code), message)
+        body = error_body(framework_code(code, response.status_code), message)
     response.data = body
     return response

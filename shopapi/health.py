@@ -14,6 +14,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shopapi.errors import ErrorCode
+from shopapi.exceptions import error_body
+
 logger = logging.getLogger(__name__)
 
 _status_serializer = inline_serializer(
@@ -77,11 +80,8 @@ def readyz(request: Request) -> Response:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"code": "not_found", "message": "Not found.", "fields": {}}, status=404)
+    return JsonResponse(error_body(ErrorCode.NOT_FOUND, "Not found."), status=404)
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        {"code": "server_error", "message": "An unexpected error occurred.", "fields": {}},
-        status=500,
-    )
+    return JsonResponse(error_body(ErrorCode.SERVER_ERROR, "An unexpected error occurred."), status=500)

@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from shopapi.errors import ERROR_CODES
+
 _DESCRIPTIONS = {
     400: "Invalid input; `fields` names each offending field.",
     401: "Missing, invalid or expired credentials.",
@@ -23,7 +25,10 @@ _DESCRIPTIONS = {
 class ErrorSerializer(serializers.Serializer[Any]):
     """The single error shape of every 4xx and 5xx."""
 
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `validation_error`.")
+    code = serializers.ChoiceField(
+        choices=ERROR_CODES,
+        help_text="Stable machine-readable code, e.g. `validation_error`; every code the API answers.",
+    )
     message = serializers.CharField(help_text="Human-readable explanation.")
     fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "catalog",
+    "payments",
     "checkout",
 ]
 
@@ -189,6 +190,8 @@ SPECTACULAR_SETTINGS = {
     # PATCH bodies share the request component: their fields are required as documented.
     "COMPONENT_SPLIT_PATCH": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The error body's `code`: one published enum of every code (shopapi/errors.py).
+    "ENUM_NAME_OVERRIDES": {"ErrorCodeEnum": "shopapi.errors.ERROR_CODES"},
 }
 
 # Commerce
@@ -196,15 +199,37 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="inr").lower()
 CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
 # Stripe's largest charge is 8 digits of minor units (999,999.99 in INR).
 MAX_ORDER_AMOUNT = env.int("MAX_ORDER_AMOUNT", default=99_999_999)
-# Stripe refuses charges below about 0.50 of the currency (50 paise, 50 cents); checkout says so first.
+# The smallest order total in any currency (minor units); the provider's own minimum, converted from
+# the settlement currency below, is usually higher and is checked too (checkout/pricing.py).
 MIN_ORDER_AMOUNT = env.int("MIN_ORDER_AMOUNT", default=50)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=100)
+# The currency your Stripe account pays out in. Stripe refuses a charge worth less than its minimum
+# in that currency (0.50 USD, 0.30 GBP …), whatever currency the charge is in.
+PAYMENT_SETTLEMENT_CURRENCY = env.str("PAYMENT_SETTLEMENT_CURRENCY", default="usd").lower()
+# Value of one major unit of each currency in US dollars, to convert that minimum into the order's
+# currency; "inr=0.012,eur=1.08" style. The defaults are approximate: the margin absorbs drift.
+_FX_RATES_USD_DEFAULT = {
+    "usd": 1.0, "eur": 1.08, "gbp": 1.27, "inr": 0.012, "jpy": 0.0067, "cad": 0.73, "aud": 0.66,
+    "nzd": 0.60, "chf": 1.13, "sgd": 0.74, "hkd": 0.128, "sek": 0.095, "nok": 0.093, "dkk": 0.145,
+    "mxn": 0.058, "brl": 0.18, "aed": 0.272, "pln": 0.25, "czk": 0.043, "huf": 0.0027, "thb": 0.028,
+    "myr": 0.21, "ron": 0.22, "bgn": 0.55,
+}  # fmt: skip
+PAYMENT_FX_RATES_USD = {
+    **_FX_RATES_USD_DEFAULT,
+    **{key.lower(): float(value) for key, value in env.dict("PAYMENT_FX_RATES_USD", default={}).items()},
+}
+# How far above the converted minimum an order must be, in percent, so a rate that moved since the
+# table was written never lets through an order the provider would refuse.
+PAYMENT_FX_MARGIN_PERCENT = env.int("PAYMENT_FX_MARGIN_PERCENT", default=10)
 # PostgreSQL: the longest the trigram-index step of a product search may run before the search is
-# a 400 `search_too_broad` (catalog/views.py, catalog/pagination.py `fetch_bounded`); the ordered
-# walk before it is bounded by its row count. Ordinary searches take a few to a few tens of ms.
+# a 400 `search_too_broad` (catalog/search.py `fetch_bounded`); the ordered walk before it is
+# bounded by its row count. Ordinary searches take a few to a few tens of ms.
 SEARCH_TIMEOUT_MS = env.int("SEARCH_TIMEOUT_MS", default=1000)
 if SEARCH_TIMEOUT_MS < 1:
     raise ImproperlyConfigured("SEARCH_TIMEOUT_MS must be at least 1 (milliseconds).")
 
+# The payment provider: the gateway class (payments/interface.py `PaymentGateway`) and its settings.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.stripe.gateway.StripeGateway")
 # Stripe. STRIPE_API_BASE only points the SDK at the local stand-in (fakestripe).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.models import User
 from tests.factories import UserFactory
 
 
@@ -24,7 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
+def _plain_static_storage(settings: SettingsWrapper) -> None:
     """Production serves hashed files from `collectstatic`; tests don't run collectstatic."""
     settings.STORAGES = {
         **settings.STORAGES,
@@ -44,16 +46,16 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def user(db):
-    return UserFactory()
+def user(db: None) -> User:
+    return UserFactory.create()
 
 
 @pytest.fixture
-def other_user(db):
-    return UserFactory()
+def other_user(db: None) -> User:
+    return UserFactory.create()
 
 
-def client_for(user) -> APIClient:
+def client_for(user: User) -> APIClient:
     """An APIClient carrying a real access JWT for `user`."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
@@ -61,12 +63,12 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture
-def auth_client(user) -> APIClient:
+def auth_client(user: User) -> APIClient:
     return client_for(user)
 
 
 @pytest.fixture
-def other_client(other_user) -> APIClient:
+def other_client(other_user: User) -> APIClient:
     return client_for(other_user)
 
 

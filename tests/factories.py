@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
 
+from accounts.models import User
 from catalog.models import Category, Product
 from checkout.models import Cart, CartItem
 
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -21,12 +21,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(factory.django.DjangoModelFactory[Category]):
     class Meta:
         model = Category
 
@@ -34,7 +34,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"category-{n}")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -47,14 +47,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory(CategoryFactory)
 
 
-class CartFactory(factory.django.DjangoModelFactory):
+class CartFactory(factory.django.DjangoModelFactory[Cart]):
     class Meta:
         model = Cart
 
     user = factory.SubFactory(UserFactory)
 
 
-class CartItemFactory(factory.django.DjangoModelFactory):
+class CartItemFactory(factory.django.DjangoModelFactory[CartItem]):
     class Meta:
         model = CartItem
 

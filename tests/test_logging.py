@@ -10,15 +10,20 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import RequestFactory
+from pytest_django import DjangoAssertNumQueries
+from pytest_django.fixtures import SettingsWrapper
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from shopapi.logging import REDACTED, JsonFormatter, request_id_var
 from shopapi.middleware import REQUEST_ID_HEADER
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
+ReadLog = Callable[[], list[dict]]  # what the log_lines fixture gives: the JSON lines written so far
 
 
 @pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict]]]:
+def log_lines() -> Iterator[ReadLog]:
     """What the configured console handler (settings.LOGGING) writes, parsed line by line."""
     handler = next(h for h in logging.getLogger().handlers if h.name == "console")
     assert isinstance(handler, logging.StreamHandler)
@@ -40,7 +45,7 @@ def access_lines(lines: list[dict]) -> list[dict]:
 
 
 @pytest.mark.django_db
-def test_incoming_request_id_is_echoed_and_logged(api_client, log_lines):
+def test_incoming_request_id_is_echoed_and_logged(api_client: APIClient, log_lines: ReadLog) -> None:
     # given
     incoming = "req-2024.06_ABC"
 
@@ -54,7 +59,7 @@ def test_incoming_request_id_is_echoed_and_logged(api_client, log_lines):
 
 
 @pytest.mark.django_db
-def test_request_id_is_generated_when_absent(api_client, log_lines):
+def test_request_id_is_generated_when_absent(api_client: APIClient, log_lines: ReadLog) -> None:
     # given / when
     first = api_client.get("/api/v1/auth/me/")
     second = api_client.get("/api/v1/auth/me/")
@@ -72,7 +77,7 @@ def test_request_id_is_generated_when_absent(api_client, log_lines):
     "incoming",
     ["has space", "x" * 65, "semi;colon", "new\nline", "ünïcode", "<script>"],
 )
-def test_invalid_request_id_is_replaced(api_client, log_lines, incoming):
+def test_invalid_request_id_is_replaced(api_client: APIClient, log_lines: ReadLog, incoming: str) -> None:
     # given / when
     response = api_client.get("/api/v1/auth/me/", HTTP_X_REQUEST_ID=incoming)
 
@@ -82,7 +87,7 @@ def test_invalid_request_id_is_replaced(api_client, log_lines, incoming):
 
 
 @pytest.mark.django_db
-def test_longest_valid_request_id_is_kept(api_client):
+def test_longest_valid_request_id_is_kept(api_client: APIClient) -> None:
     # given
     incoming = "a" * 64
 
@@ -94,7 +99,9 @@ def test_longest_valid_request_id_is_kept(api_client):
 
 
 @pytest.mark.django_db
-def test_one_json_line_per_request_with_its_fields(auth_client, user, log_lines):
+def test_one_json_line_per_request_with_its_fields(
+    auth_client: APIClient, user: User, log_lines: ReadLog
+) -> None:
     # given
     assert log_lines() == []
 
@@ -118,7 +125,7 @@ def test_one_json_line_per_request_with_its_fields(auth_client, user, log_lines)
 
 
 @pytest.mark.django_db
-def test_client_errors_are_logged_once_as_warnings(api_client, log_lines):
+def test_client_errors_are_logged_once_as_warnings(api_client: APIClient, log_lines: ReadLog) -> None:
     # given / when: a 404 is also what django.request would log as "Not Found"
     response = api_client.get("/api/v1/no-such-thing/")
 
@@ -133,7 +140,9 @@ def test_client_errors_are_logged_once_as_warnings(api_client, log_lines):
 
 
 @pytest.mark.django_db
-def test_access_log_adds_no_query_for_anonymous_requests(api_client, django_assert_num_queries):
+def test_access_log_adds_no_query_for_anonymous_requests(
+    api_client: APIClient, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     # given / when / then: the middleware never evaluates the lazy session user
     with django_assert_num_queries(0):
         response = api_client.get("/api/v1/auth/me/")
@@ -141,7 +150,7 @@ def test_access_log_adds_no_query_for_anonymous_requests(api_client, django_asse
 
 
 @pytest.mark.django_db
-def test_no_secrets_in_logs(api_client, user, log_lines):
+def test_no_secrets_in_logs(api_client: APIClient, user: User, log_lines: ReadLog) -> None:
     # given
     bearer = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.bm90LWEtcmVhbC1zaWduYXR1cmU"
     password = "Hunter2-Correct-Horse-Battery"
@@ -165,7 +174,7 @@ def test_no_secrets_in_logs(api_client, user, log_lines):
         assert secret not in output
 
 
-def test_payment_event_logs_are_json_with_extra_fields_and_request_id(log_lines):
+def test_payment_event_logs_are_json_with_extra_fields_and_request_id(log_lines: ReadLog) -> None:
     # given: inside a request, as the webhook handler is
     token = request_id_var.set("req-payments-1")
     try:
@@ -189,7 +198,7 @@ def test_payment_event_logs_are_json_with_extra_fields_and_request_id(log_lines)
     assert outside["request_id"] is None
 
 
-def test_formatter_drops_the_django_request_and_masks_secret_named_fields():
+def test_formatter_drops_the_django_request_and_masks_secret_named_fields() -> None:
     # given: django.request attaches the request, whose repr carries the query string
     request = RequestFactory().get("/api/v1/orders/?token=abc123secret")
     record = logging.LogRecord(
@@ -212,7 +221,7 @@ def test_formatter_drops_the_django_request_and_masks_secret_named_fields():
     assert line["message"] == "Server Error: /x"
 
 
-def test_formatter_includes_the_traceback():
+def test_formatter_includes_the_traceback() -> None:
     # given
     try:
         raise ValueError("boom")
@@ -230,7 +239,9 @@ def test_formatter_includes_the_traceback():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
-def test_probes_answer_any_host_over_plain_http(api_client, settings, path):
+def test_probes_answer_any_host_over_plain_http(
+    api_client: APIClient, settings: SettingsWrapper, path: str
+) -> None:
     # given: production redirects to HTTPS; the platform probes by IP over HTTP
     settings.SECURE_SSL_REDIRECT = True
     settings.ALLOWED_HOSTS = ["api.example.com"]
@@ -245,7 +256,9 @@ def test_probes_answer_any_host_over_plain_http(api_client, settings, path):
 
 
 @pytest.mark.django_db
-def test_other_paths_still_validate_host_and_redirect(api_client, settings):
+def test_other_paths_still_validate_host_and_redirect(
+    api_client: APIClient, settings: SettingsWrapper
+) -> None:
     # given
     settings.SECURE_SSL_REDIRECT = True
     settings.ALLOWED_HOSTS = ["api.example.com"]

@@ -57,7 +57,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 # --- settings ----------------------------------------------------------------------------------------
 
 
-def test_check_deploy_is_clean_with_production_env(tmp_path):
+def test_check_deploy_is_clean_with_production_env(tmp_path: Path) -> None:
     # given
     env = production_env(tmp_path)
 
@@ -70,7 +70,7 @@ def test_check_deploy_is_clean_with_production_env(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_check_deploy_flags_a_production_env_without_ssl_redirect(tmp_path):
+def test_check_deploy_flags_a_production_env_without_ssl_redirect(tmp_path: Path) -> None:
     # given: the same env, minus one protection
     env = production_env(tmp_path, SECURE_SSL_REDIRECT="0")
 
@@ -82,7 +82,7 @@ def test_check_deploy_flags_a_production_env_without_ssl_redirect(tmp_path):
     assert "security.W008" in result.stderr
 
 
-def test_refuses_to_start_without_secret_key_when_debug_is_off(tmp_path):
+def test_refuses_to_start_without_secret_key_when_debug_is_off(tmp_path: Path) -> None:
     # given: SECRET_KEY empty (an empty value also shadows a developer's .env file)
     env = production_env(tmp_path, SECRET_KEY="")
 
@@ -95,7 +95,7 @@ def test_refuses_to_start_without_secret_key_when_debug_is_off(tmp_path):
     assert "ImproperlyConfigured" in result.stderr
 
 
-def test_rejects_an_unknown_log_format(tmp_path):
+def test_rejects_an_unknown_log_format(tmp_path: Path) -> None:
     # given
     env = production_env(tmp_path, LOG_FORMAT="xml")
 
@@ -124,7 +124,7 @@ _GUNICORN_ENV = (
 )
 
 
-def load_gunicorn_conf(monkeypatch, **env: str) -> dict:
+def load_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
     for name in _GUNICORN_ENV:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -132,7 +132,7 @@ def load_gunicorn_conf(monkeypatch, **env: str) -> dict:
     return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 
-def test_gunicorn_conf_reads_the_environment(monkeypatch):
+def test_gunicorn_conf_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # given / when
     conf = load_gunicorn_conf(
         monkeypatch,
@@ -159,7 +159,7 @@ def test_gunicorn_conf_reads_the_environment(monkeypatch):
     assert conf["loglevel"] == "warning"
 
 
-def test_gunicorn_conf_defaults(monkeypatch):
+def test_gunicorn_conf_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     # given / when
     conf = load_gunicorn_conf(monkeypatch)
 
@@ -173,7 +173,7 @@ def test_gunicorn_conf_defaults(monkeypatch):
     assert conf["logconfig_dict"]["formatters"]["json"]["()"] == "shopapi.logging.JsonFormatter"
 
 
-def test_gunicorn_conf_plain_logs_keep_gunicorn_defaults(monkeypatch):
+def test_gunicorn_conf_plain_logs_keep_gunicorn_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     # given / when
     conf = load_gunicorn_conf(monkeypatch, LOG_FORMAT="plain")
 
@@ -195,7 +195,7 @@ def _get(url: str) -> tuple[int, dict[str, str]]:
         return error.code, dict(error.headers)
 
 
-def test_gunicorn_serves_logs_one_json_line_per_request_and_stops_gracefully(tmp_path):
+def test_gunicorn_serves_logs_one_json_line_per_request_and_stops_gracefully(tmp_path: Path) -> None:
     # given: the image's command, on a free port, with production settings
     port = _free_port()
     env = production_env(tmp_path, PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2")
@@ -260,7 +260,7 @@ def final_stage(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return pairs[last_from:]
 
 
-def test_dockerfile_installs_runtime_requirements_only():
+def test_dockerfile_installs_runtime_requirements_only() -> None:
     # given
     pairs = dockerfile_instructions()
     text = " ".join(args for _, args in pairs)
@@ -273,7 +273,7 @@ def test_dockerfile_installs_runtime_requirements_only():
     assert any(i == "RUN" and "collectstatic --noinput" in args for i, args in pairs)
 
 
-def test_dockerfile_runs_as_non_root_with_healthcheck_and_no_baked_secret():
+def test_dockerfile_runs_as_non_root_with_healthcheck_and_no_baked_secret() -> None:
     # given
     stage = final_stage(dockerfile_instructions())
     instructions = [instruction for instruction, _ in stage]
@@ -327,7 +327,7 @@ def dockerignored(path: str) -> bool:
         "checkout/__pycache__/models.cpython-311.pyc",
     ],
 )
-def test_dockerignore_excludes_dev_only_and_secret_files(path):
+def test_dockerignore_excludes_dev_only_and_secret_files(path: str) -> None:
     assert dockerignored(path)
 
 
@@ -342,7 +342,7 @@ def test_dockerignore_excludes_dev_only_and_secret_files(path):
         "checkout/models.py",
     ],
 )
-def test_dockerignore_keeps_the_runtime_files(path):
+def test_dockerignore_keeps_the_runtime_files(path: str) -> None:
     assert not dockerignored(path)
 
 
@@ -352,7 +352,7 @@ def _entrypoint_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_entrypoint_execs_the_command_without_migrating_by_default(tmp_path):
+def test_entrypoint_execs_the_command_without_migrating_by_default(tmp_path: Path) -> None:
     # given
     env = _entrypoint_env(tmp_path)
 
@@ -372,7 +372,7 @@ def test_entrypoint_execs_the_command_without_migrating_by_default(tmp_path):
     assert not (tmp_path / "prod.sqlite3").exists()
 
 
-def test_entrypoint_migrates_first_when_asked(tmp_path):
+def test_entrypoint_migrates_first_when_asked(tmp_path: Path) -> None:
     # given
     env = _entrypoint_env(tmp_path, RUN_MIGRATIONS="1")
     probe = (
@@ -398,7 +398,7 @@ def test_entrypoint_migrates_first_when_asked(tmp_path):
 # --- compose and configuration ------------------------------------------------------------------------
 
 
-def test_compose_stack_waits_for_healthy_services():
+def test_compose_stack_waits_for_healthy_services() -> None:
     # given
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
@@ -428,7 +428,7 @@ def documented_variables() -> set[str]:
     return names
 
 
-def test_env_example_documents_every_variable_read():
+def test_env_example_documents_every_variable_read() -> None:
     # given
     settings_vars = set(
         re.findall(r"env\.\w+\(\s*\"([A-Z][A-Z0-9_]*)\"", (ROOT / "shopapi/settings.py").read_text())

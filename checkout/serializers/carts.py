@@ -1,6 +1,6 @@
 """Cart serializers: validate cart-line input and shape carts and lines (they never write).
 
-Amounts come from the products' current prices via `checkout.selectors.carts`, never from
+Amounts come from the products' current prices via `checkout.pricing`, never from
 the client. Cart querysets must come from the cart selectors (lines, products and
 categories prefetched) so shaping costs no queries.
 """
@@ -14,9 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.serializers import ProductSerializer
+from checkout import pricing
 from checkout.models import Cart, CartItem
-from checkout.selectors.carts import CartTotals, cart_totals
-from checkout.services.carts import cart_max_quantity
 
 _MAX_PK = 2**63 - 1
 
@@ -48,7 +47,7 @@ class QuantityField(StrictIntegerField):
 
     def to_internal_value(self, data: Any) -> int:
         value = super().to_internal_value(data)
-        maximum = cart_max_quantity()
+        maximum = pricing.max_quantity()
         if value > maximum:
             raise serializers.ValidationError(
                 f"Ensure this value is less than or equal to {maximum}.", code="max_value"
@@ -87,7 +86,7 @@ class CartLineSerializer(serializers.ModelSerializer[CartItem]):
 
     @extend_schema_field(serializers.IntegerField())
     def get_line_total(self, item: CartItem) -> int:
-        return item.product.unit_amount * item.quantity
+        return pricing.line_total(item.product.unit_amount, item.quantity)
 
 
 class CartSerializer(serializers.ModelSerializer[Cart]):
@@ -118,10 +117,10 @@ class CartSerializer(serializers.ModelSerializer[Cart]):
         ]
         read_only_fields = fields
 
-    def _totals(self, cart: Cart) -> CartTotals:
-        cache: dict[Any, CartTotals] = self.__dict__.setdefault("_totals_cache", {})
+    def _totals(self, cart: Cart) -> pricing.PricedCart:
+        cache: dict[Any, pricing.PricedCart] = self.__dict__.setdefault("_totals_cache", {})
         if cart.pk not in cache:
-            cache[cart.pk] = cart_totals(cart)
+            cache[cart.pk] = pricing.price_cart(cart.items.all())
         return cache[cart.pk]
 
     @extend_schema_field(serializers.IntegerField())

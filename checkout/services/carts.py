@@ -1,10 +1,10 @@
 """Cart writes: get-or-create the open cart, add, update and remove lines.
 
-Each service owns its transaction. Line writes take the cart row lock first
-(`checkout.locks.cart_for_update`), so they serialise with each other and with checkout
-for the same cart; every rule is checked before anything is written, so a failure leaves
-the cart exactly as it was. Prices are never taken from the client: limits are checked
-against the products' current prices.
+Each service owns its transaction. Line writes take the caller's cart row lock first
+(`checkout.ownership.lock_owned_cart`), so they serialise with each other and with checkout
+for the same cart; every rule (checkout/pricing.py) is checked before anything is written, so a
+failure leaves the cart exactly as it was. Prices are never taken from the client: limits are
+checked against the products' current prices.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Product
-from checkout.locks import cart_for_update
-from checkout.models import QUANTITY_HARD_LIMIT, Cart, CartItem
+from checkout import pricing
+from checkout.models import Cart, CartItem
+from checkout.ownership import lock_owned_cart, owner_of
+from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, NotFoundError
 
 if TYPE_CHECKING:
@@ -31,44 +32,10 @@ if TYPE_CHECKING:
 _MAX_PK = 2**63 - 1
 
 
-def cart_max_quantity() -> int:
-    """The per-line quantity ceiling the API enforces (never above the database's)."""
-    return min(int(settings.CART_MAX_QUANTITY), QUANTITY_HARD_LIMIT)
-
-
-def _check_quantity(quantity: int) -> None:
-    maximum = cart_max_quantity()
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise DomainError("Quantity must be an integer.", code="invalid_quantity", field="quantity")
-    if quantity < 1:
-        raise DomainError("Quantity must be at least 1.", code="invalid_quantity", field="quantity")
-    if quantity > maximum:
-        raise DomainError(
-            f"Quantity must be at most {maximum} per line.", code="quantity_too_large", field="quantity"
-        )
-
-
 def _check_open(cart: Cart) -> None:
     if cart.status != Cart.Status.OPEN:
-        raise ConflictError("This cart is checked out and can no longer change.", code="cart_checked_out")
-
-
-def _check_amounts(*, unit_amount: int, quantity: int, other_lines_total: int) -> None:
-    """A line total, and the cart total with it, must stay within Stripe's maximum charge."""
-    maximum = int(settings.MAX_ORDER_AMOUNT)
-    line_total = unit_amount * quantity
-    if line_total > maximum:
-        raise DomainError(
-            f"This line would total {line_total}, above the maximum order amount of {maximum}.",
-            code="line_total_too_large",
-            field="quantity",
-        )
-    if other_lines_total + line_total > maximum:
-        raise DomainError(
-            f"The cart would total {other_lines_total + line_total}, "
-            f"above the maximum order amount of {maximum}.",
-            code="cart_total_too_large",
-            field="quantity",
+        raise ConflictError(
+            "This cart is checked out and can no longer change.", code=ErrorCode.CART_CHECKED_OUT
         )
 
 
@@ -78,6 +45,10 @@ def _is_pk(value: object) -> bool:
 
 def _lines_of(cart: Cart) -> list[CartItem]:
     return list(CartItem.objects.filter(cart=cart).select_related("product__category"))
+
+
+def _line_not_found() -> NotFoundError:
+    return NotFoundError("Cart line not found.", code=ErrorCode.CART_ITEM_NOT_FOUND)
 
 
 def _touch(cart: Cart) -> None:
@@ -90,9 +61,9 @@ def cart_get_or_create_open(*, user: UserLike) -> tuple[Cart, bool]:
     Race-safe: the partial unique constraint allows one open cart per user; the loser of a
     concurrent create catches the IntegrityError in a savepoint and returns the winner's cart.
     """
-    user_id = user.pk
+    user_id = owner_of(user).user_id
     if user_id is None:
-        raise DomainError("Authentication is required.", code="not_authenticated", status_code=401)
+        raise DomainError("Authentication is required.", code=ErrorCode.NOT_AUTHENTICATED, status_code=401)
     with transaction.atomic():
         existing = Cart.objects.filter(user_id=user_id, status=Cart.Status.OPEN).first()
         if existing is not None:
@@ -110,12 +81,13 @@ def cart_item_add(*, cart_id: UUID, user: UserLike, product_id: int, quantity: i
     """Add `quantity` of an active product to the caller's open cart; adds to an existing line.
 
     Raises NotFoundError (not the caller's cart), ConflictError (`cart_checked_out`) and
-    DomainError naming `product_id` (unknown/inactive product, other currency) or `quantity`
+    DomainError naming `product_id` (unknown/inactive product, other currency, a new line past
+    CART_MAX_LINES) or `quantity`
     (out of range, line above CART_MAX_QUANTITY after the increment, amounts too large).
     """
-    _check_quantity(quantity)
+    pricing.check_quantity(quantity)
     with transaction.atomic():
-        cart = cart_for_update(cart_id=cart_id, user=user)
+        cart = lock_owned_cart(cart_id=cart_id, user=user)
         _check_open(cart)
         product = None
         if _is_pk(product_id):
@@ -123,31 +95,20 @@ def cart_item_add(*, cart_id: UUID, user: UserLike, product_id: int, quantity: i
         if product is None:
             raise DomainError(
                 f"Product {product_id} does not exist or is not for sale.",
-                code="product_unavailable",
+                code=ErrorCode.PRODUCT_UNAVAILABLE,
                 field="product_id",
             )
         lines = _lines_of(cart)
         existing = next((line for line in lines if line.product_id == product.pk), None)
-        others = [line for line in lines if line.product_id != product.pk]
-        currencies = {line.product.currency for line in lines}
-        if currencies and currencies != {product.currency}:
-            raise DomainError(
-                f"Product {product.pk} is priced in {product.currency}; "
-                f"this cart is in {', '.join(sorted(currencies))}.",
-                code="currency_mismatch",
-                field="product_id",
-            )
+        priced = pricing.price_cart(lines)
+        pricing.check_currency(product_id=product.pk, currency=product.currency, cart=priced)
+        if existing is None:
+            pricing.check_line_count(lines=len(lines), product_id=product.pk)
         new_quantity = quantity + (existing.quantity if existing is not None else 0)
-        if new_quantity > cart_max_quantity():
-            raise DomainError(
-                f"This line would hold {new_quantity}; at most {cart_max_quantity()} per line.",
-                code="quantity_too_large",
-                field="quantity",
-            )
-        _check_amounts(
-            unit_amount=product.unit_amount,
-            quantity=new_quantity,
-            other_lines_total=sum(line.product.unit_amount * line.quantity for line in others),
+        pricing.check_line_quantity(new_quantity)
+        others = pricing.price_cart(line for line in lines if line.product_id != product.pk)
+        pricing.check_amounts(
+            unit_amount=product.unit_amount, quantity=new_quantity, other_lines_total=others.total_amount
         )
         now = timezone.now()
         if existing is not None:
@@ -166,18 +127,17 @@ def cart_item_update(*, cart_id: UUID, item_id: int, user: UserLike, quantity: i
     Raises NotFoundError (not the caller's cart or line), ConflictError (`cart_checked_out`),
     DomainError naming `quantity` (out of range, amounts too large).
     """
-    _check_quantity(quantity)
+    pricing.check_quantity(quantity)
     with transaction.atomic():
-        cart = cart_for_update(cart_id=cart_id, user=user)
+        cart = lock_owned_cart(cart_id=cart_id, user=user)
         lines = _lines_of(cart)
         item = next((line for line in lines if line.pk == item_id), None)
         if item is None:
-            raise NotFoundError("Cart line not found.", code="cart_item_not_found")
+            raise _line_not_found()
         _check_open(cart)
-        _check_amounts(
-            unit_amount=item.product.unit_amount,
-            quantity=quantity,
-            other_lines_total=sum(line.product.unit_amount * line.quantity for line in lines if line != item),
+        others = pricing.price_cart(line for line in lines if line != item)
+        pricing.check_amounts(
+            unit_amount=item.product.unit_amount, quantity=quantity, other_lines_total=others.total_amount
         )
         CartItem.objects.filter(pk=item.pk).update(quantity=quantity, updated_at=timezone.now())
         item.refresh_from_db(fields=["quantity", "updated_at"])
@@ -191,9 +151,9 @@ def cart_item_remove(*, cart_id: UUID, item_id: int, user: UserLike) -> None:
     Raises NotFoundError (not the caller's cart or line), ConflictError (`cart_checked_out`).
     """
     with transaction.atomic():
-        cart = cart_for_update(cart_id=cart_id, user=user)
+        cart = lock_owned_cart(cart_id=cart_id, user=user)
         if not _is_pk(item_id) or not CartItem.objects.filter(cart=cart, pk=item_id).exists():
-            raise NotFoundError("Cart line not found.", code="cart_item_not_found")
+            raise _line_not_found()
         _check_open(cart)
         CartItem.objects.filter(cart=cart, pk=item_id).delete()
         _touch(cart)

@@ -1,21 +1,18 @@
-"""Reconciliation: settle pending orders from what Stripe says, so a lost webhook is harmless.
+"""Reconciliation: settle pending orders from what the payment provider says, so a lost webhook is harmless.
 
 `payments_reconcile` (run by `manage.py reconcile_payments`, e.g. from cron every few minutes)
-walks every pending order with a Checkout Session older than `older_than` and asks Stripe for
-the session:
-
-- complete + paid  → `order_fulfil_from_session(..., source="reconcile")` (the same function the
-  webhook and confirm use, so the order becomes paid exactly once whoever gets there first);
-- expired          → pending → expired;
-- open, past its `expires_at` → expire it at Stripe (`order_session_close`; if Stripe says it was
-  paid meanwhile the order is fulfilled instead), then pending → expired;
-- open, not yet expired, or complete + unpaid (an async payment is running) → left alone.
+walks every pending order with a payment session older than `older_than`, retrieves the session
+and settles it through `order_settle` (the same mapping webhooks and confirm use, so the order
+moves once whoever gets there first). A session still open past its expiry is closed at the
+provider (`order_session_close`, reason TIMED_OUT: the order expires; if the provider says it
+was paid meanwhile, it is settled as paid instead). Open and payable, or processing an
+asynchronous payment: left alone.
 
 Safe on several machines at once: each order is handled in its own short transaction that first
 locks the order's cart and then the order (the project's lock order: cart, then orders) with
 `SELECT ... FOR UPDATE SKIP LOCKED`; a row another run (or a checkout) holds is skipped, not
-waited for, and every state change is a conditional transition anyway. The Stripe call happens
-under those two row locks, bounded by the gateway's timeout. A Stripe failure for one order is
+waited for, and every state change is a conditional transition anyway. The provider call happens
+under those two row locks, bounded by the gateway's timeout. A provider failure for one order is
 logged and counted; the run continues with the next order.
 """
 
@@ -31,20 +28,23 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from checkout import stripe_gateway
-from checkout.models import Cart, Order, OrderEvent
-from checkout.services.orders import (
-    FulfilOutcome,
-    SessionCloseOutcome,
-    order_fulfil_from_session,
+from checkout.locks import lock_cart, lock_order
+from checkout.models import Order, OrderEvent
+from checkout.services.settlement import (
+    CLOSED,
+    CloseReason,
+    Settlement,
+    SettleResult,
     order_session_close,
-    order_session_outcome_record,
+    order_settle,
 )
+from checkout.states import OrderStatus
+from payments.interface import SessionState, gateway
 from shopapi.exceptions import PaymentProviderError
 
 logger = logging.getLogger(__name__)
 
-S = Order.Status
+S = OrderStatus
 SOURCE = OrderEvent.Source.RECONCILE
 
 ProgressCallback = Callable[[int, int], None]
@@ -56,7 +56,7 @@ class ReconcileOutcome(enum.StrEnum):
     FAILED = "failed"  # this run moved the order to failed (its async payment failed)
     LEFT_OPEN = "left_open"  # still payable, or an async payment is running
     SKIPPED = "skipped"  # locked by another run / a checkout, or settled meanwhile by someone else
-    ERROR = "error"  # Stripe failed, or Stripe's answer disagrees with the order (logged)
+    ERROR = "error"  # the provider failed, or its answer disagrees with the order (logged)
 
 
 @dataclass
@@ -99,7 +99,7 @@ def payments_reconcile(
     """Settle every pending order whose session is older than `older_than`; one order at a time."""
     cutoff = timezone.now() - older_than
     candidates = list(
-        Order.objects.filter(status=S.PENDING, stripe_session_id__isnull=False, created_at__lte=cutoff)
+        Order.objects.filter(status=S.PENDING, provider_session_id__isnull=False, created_at__lte=cutoff)
         .order_by("created_at", "id")
         .values_list("pk", "cart_id")
     )
@@ -116,65 +116,62 @@ def payments_reconcile(
 
 
 def order_reconcile(*, order_id: UUID, cart_id: UUID) -> ReconcileOutcome:
-    """Settle one pending order from its Checkout Session, under skip-locked row locks."""
+    """Settle one pending order from its payment session, under skip-locked row locks."""
     try:
         with transaction.atomic(durable=True):
             # Lock order: the cart, then the order (as checkout and cancel do), never waiting.
-            cart_locked = (
-                Cart.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=cart_id).exists()
-            )
-            if not cart_locked:
+            if lock_cart(cart_id, skip_locked=True) is None:
                 return ReconcileOutcome.SKIPPED
-            order = (
-                Order.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=order_id, status=S.PENDING)
-                .first()
-            )
-            if order is None or not order.stripe_session_id:
+            order = lock_order(order_id, within=Order.objects.filter(status=S.PENDING), skip_locked=True)
+            if order is None or not order.provider_session_id:
                 return ReconcileOutcome.SKIPPED
-            return _settle(order)
+            return _reconcile(order, order.provider_session_id)
     except PaymentProviderError as exc:
         logger.warning(
-            "reconcile: order %s not settled, Stripe failed: %s (%s)", order_id, exc.message, exc.code
+            "reconcile: order %s not settled, the provider failed: %s (%s)", order_id, exc.message, exc.code
         )
         return ReconcileOutcome.ERROR
 
 
-def _settle(order: Order) -> ReconcileOutcome:
-    assert order.stripe_session_id  # checked by the caller
-    session = stripe_gateway.checkout_session_retrieve(session_id=order.stripe_session_id)
-    if session.is_paid:
-        return _fulfil(order, session)
-    if session.status == "expired":
-        return _expire(order, session)
-    if session.async_payment_failed:
-        moved = order_session_outcome_record(session=session, to_status=S.FAILED, source=SOURCE)
-        return ReconcileOutcome.FAILED if moved else ReconcileOutcome.SKIPPED
-    if session.status == "open" and session.expires_at is not None and session.expires_at <= timezone.now():
-        closed = order_session_close(order=order, source=SOURCE)
-        if closed is SessionCloseOutcome.PAID:
+# What this run did, by what settlement did.
+_OUTCOMES = {
+    Settlement.PAID: ReconcileOutcome.PAID,
+    Settlement.FAILED: ReconcileOutcome.FAILED,
+    Settlement.EXPIRED: ReconcileOutcome.EXPIRED,
+    Settlement.ALREADY_PAID: ReconcileOutcome.SKIPPED,
+    Settlement.NOT_CURRENT: ReconcileOutcome.SKIPPED,
+    Settlement.UNCHANGED: ReconcileOutcome.SKIPPED,
+}
+# What this run did, by what closing a session past its expiry found.
+_CLOSE_OUTCOMES = {
+    CLOSED: ReconcileOutcome.EXPIRED,
+    SessionState.EXPIRED: ReconcileOutcome.EXPIRED,
+    SessionState.FAILED: ReconcileOutcome.FAILED,
+    SessionState.PROCESSING: ReconcileOutcome.LEFT_OPEN,
+}
+
+
+def _reconcile(order: Order, session_id: str) -> ReconcileOutcome:
+    session = gateway().session_retrieve(session_id=session_id)
+    if session.state is SessionState.PROCESSING:
+        return ReconcileOutcome.LEFT_OPEN
+    if session.state is SessionState.OPEN:
+        if session.expires_at is None or session.expires_at > timezone.now():
+            return ReconcileOutcome.LEFT_OPEN
+        closed = order_session_close(order=order, source=SOURCE, reason=CloseReason.TIMED_OUT)
+        if closed is SessionState.PAID:
             order.refresh_from_db(fields=["status"])
             return ReconcileOutcome.PAID if order.status == S.PAID else ReconcileOutcome.ERROR
-        if closed is SessionCloseOutcome.PROCESSING:
-            return ReconcileOutcome.LEFT_OPEN
-        if closed is SessionCloseOutcome.FAILED:
-            return ReconcileOutcome.FAILED
-        return _expire(order, session)
-    # open and still payable, or complete + unpaid (async payment under way)
-    return ReconcileOutcome.LEFT_OPEN
+        return _CLOSE_OUTCOMES[closed]
+    return _outcome(order, order_settle(session=session, source=SOURCE))
 
 
-def _fulfil(order: Order, session: stripe_gateway.StripeSession) -> ReconcileOutcome:
-    result = order_fulfil_from_session(session=session, source=SOURCE)
-    if result.outcome is FulfilOutcome.PAID:
-        return ReconcileOutcome.PAID
-    if result.outcome is FulfilOutcome.ALREADY_PAID:
-        return ReconcileOutcome.SKIPPED
-    # Paid at Stripe but it disagrees with the order: fulfil logged it and noted it on the order.
-    logger.error("reconcile: order %s paid at Stripe but not fulfilled: %s", order.number, result.outcome)
-    return ReconcileOutcome.ERROR
-
-
-def _expire(order: Order, session: stripe_gateway.StripeSession) -> ReconcileOutcome:
-    moved = order_session_outcome_record(session=session, to_status=S.EXPIRED, source=SOURCE)
-    return ReconcileOutcome.EXPIRED if moved else ReconcileOutcome.SKIPPED
+def _outcome(order: Order, result: SettleResult) -> ReconcileOutcome:
+    outcome = _OUTCOMES.get(result.outcome)
+    if outcome is None:
+        # Paid at the provider but it disagrees with the order: settlement logged it and noted it.
+        logger.error(
+            "reconcile: order %s paid at the provider but not settled: %s", order.number, result.outcome
+        )
+        return ReconcileOutcome.ERROR
+    return outcome

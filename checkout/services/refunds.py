@@ -1,24 +1,25 @@
-"""Refunds issued by staff: one locked, idempotent call to Stripe and one state transition.
+"""Refunds: those staff issue (one locked, idempotent provider call and one transition), and those
+the provider reports.
 
 `order_refund` is what the admin's refund page calls. Under the order's row lock it checks the
-amount against what is left (`total_amount - amount_refunded`), asks Stripe to refund through
-`stripe_gateway.refund_create`, then raises `amount_refunded` and moves the order to
-`partially_refunded` / `refunded` in ONE conditional UPDATE (`order_transition`, which writes the
-order's event). The `charge.refunded` webhook that follows (`order_refund_record`) takes
-max(ours, Stripe's) and so finds nothing left to change.
+amount against what is left (`total_amount - amount_refunded`), asks the payment provider to
+refund, then raises `amount_refunded` and moves the order to `partially_refunded` / `refunded`
+in ONE conditional UPDATE (`order_transition`, which writes the order's event). The provider's
+refund webhook that follows (`order_refund_record`) takes max(ours, the provider's) and so finds
+nothing left to change.
 
-Idempotency: the Stripe key is `refund:{order.id}:{amount_refunded_before}:{amount}`. If our
-commit is lost after Stripe refunded (crash, timeout, DB error), `amount_refunded` has not moved,
-so retrying the same refund sends the same key and Stripe replays the first refund instead of
-paying out twice. A double submit of the admin form is stopped one step earlier: the form carries
+Idempotency: the provider's key is `refund:{order.id}:{amount_refunded_before}:{amount}`. If our
+commit is lost after the provider refunded (crash, timeout, DB error), `amount_refunded` has not
+moved, so retrying the same refund sends the same key and the provider replays the first refund
+instead of paying out twice. A double submit of the admin form is stopped one step earlier: the form carries
 the `amount_refunded` it was rendered with (`expected_amount_refunded`), and a second submit,
-arriving after the first committed, no longer matches and is refused without calling Stripe.
+arriving after the first committed, no longer matches and is refused without calling the provider.
 
-The lock: the order row stays locked (`SELECT ... FOR UPDATE`) while Stripe is called. That is
-the simplest correct choice: two staff members (or a double click) cannot refund the same order
-at once, and the `charge.refunded` webhook for this refund waits for our commit and then sees the
-amount already recorded. The cost is bounded by the gateway's short timeout
-(`STRIPE_TIMEOUT_SECONDS`); only this order's row is held, and nothing else slow happens under it.
+The lock: the order row stays locked (`SELECT ... FOR UPDATE`) while the provider is called. That
+is the simplest correct choice: two staff members (or a double click) cannot refund the same order
+at once, and the refund webhook for this refund waits for our commit and then sees the amount
+already recorded. The cost is bounded by the gateway's short timeout; only this order's row is
+held, and nothing else slow happens under it.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.money import format_money
-from checkout import stripe_gateway
+from checkout.locks import lock_order, lock_orders
 from checkout.models import Order, OrderEvent
-from checkout.states import order_transition
+from checkout.services.transitions import order_transition
+from checkout.states import PAID_STATUSES, OrderStatus, can_refund
+from payments.interface import PaymentRefunded, gateway
+from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, NotFoundError
 
 if TYPE_CHECKING:
@@ -41,12 +45,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-S = Order.Status
-REFUNDABLE_STATUSES = frozenset({S.PAID, S.PARTIALLY_REFUNDED})
+S = OrderStatus
 
 
 def refund_idempotency_key(*, order_id: UUID | str, amount_refunded_before: int, amount: int) -> str:
-    """The Stripe idempotency key of one refund: the same order state and amount → the same key."""
+    """The provider idempotency key of one refund: the same order state and amount → the same key."""
     return f"refund:{order_id}:{amount_refunded_before}:{amount}"
 
 
@@ -57,7 +60,7 @@ def order_refund(
     staff_user: AbstractBaseUser | AnonymousUser,
     expected_amount_refunded: int | None = None,
 ) -> Order:
-    """Refund `amount` minor units of a paid order through Stripe and record it; return the order.
+    """Refund `amount` minor units of a paid order through the provider and record it; return it.
 
     Raises:
     - `NotFoundError` (`order_not_found`) for an unknown order;
@@ -66,15 +69,15 @@ def order_refund(
     - `ConflictError` (`order_not_refundable`) unless the order is paid or partially refunded
       and has a payment intent;
     - `DomainError` (`refund_amount_invalid`, field `amount`) unless 1 <= amount <= refundable;
-    - `stripe_gateway.RefundRefused` when Stripe says no (already refunded, amount too large);
-    - `PaymentProviderError` / `PaymentProviderUnavailable` when Stripe fails.
+    - `payments.interface.RefundRefused` when the provider says no (already refunded, too much);
+    - `PaymentProviderError` / `PaymentProviderUnavailable` when the provider fails.
     On any error nothing is written.
     """
     username = str(getattr(staff_user, "get_username", lambda: "")() or "unknown")
     with transaction.atomic(durable=True):
-        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+        order = lock_order(order_id)
         if order is None:
-            raise NotFoundError("Order not found.", code="order_not_found")
+            raise NotFoundError("Order not found.", code=ErrorCode.ORDER_NOT_FOUND)
         before = order.amount_refunded
         if expected_amount_refunded is not None and expected_amount_refunded != before:
             raise ConflictError(
@@ -82,24 +85,24 @@ def order_refund(
                 f"{format_money(before, order.currency)} is refunded now, not "
                 f"{format_money(expected_amount_refunded, order.currency)}. Nothing was refunded; "
                 "check the history before refunding again.",
-                code="refund_stale",
+                code=ErrorCode.REFUND_STALE,
             )
-        if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
+        if not can_refund(order):
             raise ConflictError(
                 f"Only a paid order can be refunded; order {order.number} is {order.get_status_display()}.",
-                code="order_not_refundable",
+                code=ErrorCode.ORDER_NOT_REFUNDABLE,
             )
         refundable = order.total_amount - before
         if not 1 <= amount <= refundable:
             raise DomainError(
                 f"The amount must be between {format_money(1, order.currency)} and "
                 f"{format_money(refundable, order.currency)} (what is left to refund).",
-                code="refund_amount_invalid",
+                code=ErrorCode.REFUND_AMOUNT_INVALID,
                 field="amount",
             )
 
-        refund = stripe_gateway.refund_create(
-            payment_intent_id=order.stripe_payment_intent_id,
+        refund = gateway().refund_create(
+            payment_id=order.payment_id,
             amount=amount,
             idempotency_key=refund_idempotency_key(
                 order_id=order.pk, amount_refunded_before=before, amount=amount
@@ -120,9 +123,11 @@ def order_refund(
             ),
             amount_refunded=F("amount_refunded") + amount,
         )
-        if not moved:  # impossible while we hold the row lock; never leave Stripe and us apart silently
+        if not moved:  # impossible while we hold the row lock; never leave the provider and us apart silently
             logger.error("order %s: refund %s sent but the transition was refused", order.number, refund.id)
-            raise ConflictError("The order changed while refunding; check its history.", code="refund_race")
+            raise ConflictError(
+                "The order changed while refunding; check its history.", code=ErrorCode.REFUND_RACE
+            )
         logger.info(
             "order %s refunded %s %s by %s (refund %s)",
             order.number,
@@ -133,3 +138,34 @@ def order_refund(
         )
         order.refresh_from_db()
     return order
+
+
+def order_refund_record(*, refunded: PaymentRefunded, source: str, event_id: str = "") -> bool:
+    """Record what the provider says was refunded on the order's payment (its refund webhook).
+
+    `amount_refunded` only grows (max of ours and the provider's), so a refund already recorded
+    by the admin, or an older event arriving late, changes nothing. Returns whether the order
+    changed.
+    """
+    if not refunded.payment_id:
+        return False
+    with transaction.atomic():
+        order = next(iter(lock_orders(Order.objects.filter(payment_id=refunded.payment_id))), None)
+        if order is None:
+            logger.warning("refund for unknown payment %s; ignored", refunded.payment_id)
+            return False
+        if order.status not in PAID_STATUSES:
+            logger.error("refund on order %s in status %s; ignored", order.number, order.status)
+            return False
+        amount = min(max(order.amount_refunded, refunded.amount_refunded), order.total_amount)
+        if amount == order.amount_refunded:
+            return False
+        to_status = S.REFUNDED if amount >= order.total_amount else S.PARTIALLY_REFUNDED
+        return order_transition(
+            order_id=order.pk,
+            to_status=to_status,
+            source=source,
+            provider_event_id=event_id,
+            message=f"refunded {amount} of {order.total_amount} {order.currency}",
+            amount_refunded=amount,
+        )

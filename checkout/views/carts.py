@@ -28,9 +28,9 @@ from checkout.services.carts import (
     cart_item_remove,
     cart_item_update,
 )
+from checkout.views import UUID_REGEX
 from shopapi.schema import error_responses
 
-UUID_REGEX = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # At most 18 digits, so every id that matches fits a bigint; anything else is a plain 404.
 ITEM_ID_REGEX = r"[0-9]{1,18}"
 

@@ -13,27 +13,30 @@ from rest_framework.views import APIView
 
 from checkout.serializers.orders import CheckoutSerializer
 from checkout.services.checkout import checkout_start
+from payments.interface import gateway
 from shopapi.schema import error_responses
+
+PROVIDER = gateway().display_name
 
 
 class CartCheckoutView(APIView):
-    """One pending order and one payable Stripe Checkout Session per cart content."""
+    """One pending order and one payable payment session per cart content."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=["checkout"],
         operation_id="carts_checkout",
-        summary="Check out a cart: get the Stripe Checkout URL to pay it",
+        summary=f"Check out a cart: get the {PROVIDER} Checkout URL to pay it",
         description=(
-            "Creates a pending order snapshotting the cart and a Stripe Checkout Session (201). "
+            f"Creates a pending order snapshotting the cart and a {PROVIDER} Checkout Session (201). "
             "Calling it again while that session is open and the cart is unchanged returns the same "
             "order and `checkout_url` (200): double clicks, retries and second devices never open a "
             "second payable session. A changed cart expires the previous session first. "
             "409 `cart_already_paid` when the previous session was paid meanwhile, "
             "409 `payment_in_progress` while an asynchronous payment is processing, "
             "400 `cart_empty` / `product_unavailable` / `currency_mismatch` / `order_too_large`, "
-            "502/503 when Stripe fails (the order is kept as `failed`; retry)."
+            f"502/503 when {PROVIDER} fails (the order is kept as `failed`; retry)."
         ),
         parameters=[OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Cart id.")],
         request=None,
@@ -49,7 +52,7 @@ class CartCheckoutView(APIView):
                     "order_id": "6f1c2a4e-8d0b-4c59-9a53-0c2f1d7e4b21",
                     "order_number": "SA-7K3F9Q2M",
                     "session_id": "cs_test_a1B2c3D4e5F6g7H8",
-                    "checkout_url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
+                    "checkout_url": "https://checkout.example.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
                     "expires_at": "2026-11-29T16:05:00Z",
                 },
                 response_only=True,

@@ -11,15 +11,18 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog.pagination import KeysetPagination
 from checkout.models import Order
+from checkout.ownership import order_not_found
 from checkout.selectors.orders import order_get_for_user, orders_for_user
 from checkout.serializers.orders import OrderConfirmSerializer, OrderSerializer
 from checkout.services.orders import order_cancel, order_confirm
-from shopapi.exceptions import NotFoundError
+from checkout.views import UUID_REGEX
+from payments.interface import gateway
+from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
 
-UUID_REGEX = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+PROVIDER = gateway().display_name
+
 _ORDER_ID_PARAM = OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Order id.")
 
 
@@ -31,7 +34,7 @@ def _parse_uuid(value: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise NotFoundError("Order not found.", code="order_not_found") from None
+        raise order_not_found() from None
 
 
 class OrderViewSet(viewsets.GenericViewSet[Order]):
@@ -83,11 +86,11 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
     @extend_schema(
         tags=["orders"],
         operation_id="orders_confirm",
-        summary="Confirm payment after returning from Stripe Checkout",
+        summary=f"Confirm payment after returning from {PROVIDER} Checkout",
         description=(
-            "Verifies the session with Stripe and marks the order paid if it is. Safe to call any "
+            f"Verifies the session with {PROVIDER} and marks the order paid if it is. Safe to call any "
             "number of times and concurrently with the webhook: the order becomes paid once. "
-            "An unpaid session answers 200 with the order still pending; 503 when Stripe is "
+            f"An unpaid session answers 200 with the order still pending; 503 when {PROVIDER} is "
             "unreachable (the order stays pending; retry)."
         ),
         request=OrderConfirmSerializer,
@@ -119,7 +122,7 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
                     "created_at": "2026-11-29T15:35:00Z",
                     "paid_at": "2026-11-29T15:37:12Z",
                     "updated_at": "2026-11-29T15:37:12Z",
-                    "checkout_url": "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
+                    "checkout_url": "https://checkout.example.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
                     "session_expires_at": "2026-11-29T16:05:00Z",
                     "events": [
                         {"status": "pending", "created_at": "2026-11-29T15:35:00Z", "source": "api"},
@@ -141,11 +144,13 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
     @extend_schema(
         tags=["orders"],
         operation_id="orders_cancel",
-        summary="Cancel a pending order (its Stripe session is expired)",
+        summary=f"Cancel a pending order (its {PROVIDER} session is expired)",
         description=(
-            "Only while `pending` (else 409 `order_not_pending`). If Stripe says the session was "
+            f"Only while `pending` (else 409 `order_not_pending`). If {PROVIDER} says the session was "
             "paid meanwhile, the order is marked paid instead and the answer is 409 "
-            "`order_already_paid`."
+            "`order_already_paid`; if its payment failed, 409 `order_payment_failed`; while a payment "
+            "is processing, 409 `payment_in_progress`. A session that had already expired leaves the "
+            "order `expired` (200)."
         ),
         parameters=[_ORDER_ID_PARAM],
         request=None,

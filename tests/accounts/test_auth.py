@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,13 +19,13 @@ LOGOUT = "/api/v1/auth/logout/"
 ME = "/api/v1/auth/me/"
 
 
-def _tokens(api_client, user) -> dict:
+def _tokens(api_client: APIClient, user: User) -> dict:
     response = api_client.post(TOKEN, {"username": user.username, "password": DEFAULT_PASSWORD})
     assert response.status_code == 200, response.content
     return response.json()
 
 
-def test_register_creates_user_and_hides_password(api_client):
+def test_register_creates_user_and_hides_password(api_client: APIClient) -> None:
     # when
     response = api_client.post(
         REGISTER, {"username": "asha", "email": "Asha@Example.com", "password": "a-long-passphrase-42"}
@@ -50,7 +52,9 @@ def test_register_creates_user_and_hides_password(api_client):
         ({"username": "bad name!", "email": "x@example.com", "password": "a-long-passphrase-42"}, "username"),
     ],
 )
-def test_register_bad_input_names_the_field(api_client, payload, field):
+def test_register_bad_input_names_the_field(
+    api_client: APIClient, payload: dict[str, str], field: str
+) -> None:
     response = api_client.post(REGISTER, payload)
     assert response.status_code == 400
     body = response.json()
@@ -59,7 +63,7 @@ def test_register_bad_input_names_the_field(api_client, payload, field):
     assert get_user_model().objects.count() == 0
 
 
-def test_register_duplicate_username_and_email_case_insensitive(api_client):
+def test_register_duplicate_username_and_email_case_insensitive(api_client: APIClient) -> None:
     # given
     UserFactory(username="asha", email="asha@example.com")
     # when
@@ -77,7 +81,7 @@ def test_register_duplicate_username_and_email_case_insensitive(api_client):
     assert get_user_model().objects.count() == 1
 
 
-def test_email_uniqueness_is_a_database_constraint(db):
+def test_email_uniqueness_is_a_database_constraint(db: None) -> None:
     from django.db import IntegrityError, transaction
 
     UserFactory(email="same@example.com")
@@ -85,7 +89,7 @@ def test_email_uniqueness_is_a_database_constraint(db):
         UserFactory(email="SAME@example.com")
 
 
-def test_token_and_me(api_client, user):
+def test_token_and_me(api_client: APIClient, user: User) -> None:
     tokens = _tokens(api_client, user)
     assert set(tokens) == {"access", "refresh"}
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
@@ -94,31 +98,31 @@ def test_token_and_me(api_client, user):
     assert response.json() == {"id": user.id, "username": user.username, "email": user.email}
 
 
-def test_token_wrong_password_is_401_in_error_shape(api_client, user):
+def test_token_wrong_password_is_401_in_error_shape(api_client: APIClient, user: User) -> None:
     response = api_client.post(TOKEN, {"username": user.username, "password": "wrong"})
     assert response.status_code == 401
     body = response.json()
     assert set(body) == {"code", "message", "fields"}
 
 
-def test_token_missing_fields_is_400(api_client):
+def test_token_missing_fields_is_400(api_client: APIClient) -> None:
     response = api_client.post(TOKEN, {})
     assert response.status_code == 400
     assert {"username", "password"} <= set(response.json()["fields"])
 
 
-def test_me_unauthenticated_is_401(api_client):
+def test_me_unauthenticated_is_401(api_client: APIClient) -> None:
     response = api_client.get(ME)
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 
-def test_me_with_garbage_token_is_401(api_client):
+def test_me_with_garbage_token_is_401(api_client: APIClient) -> None:
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
     assert api_client.get(ME).status_code == 401
 
 
-def test_refresh_rotates_and_blacklists_the_old_refresh(api_client, user):
+def test_refresh_rotates_and_blacklists_the_old_refresh(api_client: APIClient, user: User) -> None:
     # given
     old = _tokens(api_client, user)["refresh"]
     # when
@@ -132,12 +136,12 @@ def test_refresh_rotates_and_blacklists_the_old_refresh(api_client, user):
     assert api_client.post(REFRESH, {"refresh": new["refresh"]}).status_code == 200
 
 
-def test_refresh_bad_input(api_client):
+def test_refresh_bad_input(api_client: APIClient) -> None:
     assert api_client.post(REFRESH, {}).status_code == 400
     assert api_client.post(REFRESH, {"refresh": "garbage"}).status_code == 401
 
 
-def test_logout_blacklists_the_refresh(api_client, user):
+def test_logout_blacklists_the_refresh(api_client: APIClient, user: User) -> None:
     # given
     refresh = _tokens(api_client, user)["refresh"]
     # when
@@ -148,7 +152,7 @@ def test_logout_blacklists_the_refresh(api_client, user):
     assert api_client.post(LOGOUT, {"refresh": refresh}).status_code == 401
 
 
-def test_logout_bad_input(api_client):
+def test_logout_bad_input(api_client: APIClient) -> None:
     assert api_client.post(LOGOUT, {}).status_code == 400
     assert api_client.post(LOGOUT, {"refresh": "garbage"}).status_code == 401
 
@@ -159,12 +163,13 @@ def test_logout_bad_input(api_client):
         "DEFAULT_THROTTLE_RATES": {"auth_login": "3/min", "auth_register": "2/min"},
     }
 )
-def test_login_and_register_are_throttled_with_retry_after(api_client, user):
+def test_login_and_register_are_throttled_with_retry_after(api_client: APIClient, user: User) -> None:
     from rest_framework.settings import api_settings
     from rest_framework.throttling import ScopedRateThrottle
 
     api_settings.reload()
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # The stubs type DEFAULT_THROTTLE_RATES as numbers; the rates are strings ("3/min").
+    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
     try:
         statuses = [
             api_client.post(TOKEN, {"username": user.username, "password": "wrong"}).status_code
@@ -184,4 +189,4 @@ def test_login_and_register_are_throttled_with_retry_after(api_client, user):
         assert codes == [201, 201, 429]
     finally:
         api_settings.reload()
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from catalog.models import Product
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
@@ -16,15 +18,15 @@ CATEGORY_CHANGELIST = "/admin/catalog/category/"
 
 
 @pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+def admin_client(client: Client) -> Client:
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     return client
 
 
-def test_product_changelist_shows_prices_as_money(admin_client):
+def test_product_changelist_shows_prices_as_money(admin_client: Client) -> None:
     # given
-    ProductFactory(name="Skillet", unit_amount=149_900, currency="inr")
-    ProductFactory(name="Teapot", unit_amount=1_500, currency="jpy")
+    ProductFactory.create(name="Skillet", unit_amount=149_900, currency="inr")
+    ProductFactory.create(name="Teapot", unit_amount=1_500, currency="jpy")
     # when
     response = admin_client.get(PRODUCT_CHANGELIST)
     # then
@@ -34,11 +36,11 @@ def test_product_changelist_shows_prices_as_money(admin_client):
     assert "¥1,500" in html
 
 
-def test_product_changelist_search(admin_client):
+def test_product_changelist_search(admin_client: Client) -> None:
     # given
-    ProductFactory(name="Cast Iron Skillet")
-    ProductFactory(name="Headphones")
-    exact = ProductFactory(name="Kettle", slug="kettle-blue")
+    ProductFactory.create(name="Cast Iron Skillet")
+    ProductFactory.create(name="Headphones")
+    exact = ProductFactory.create(name="Kettle", slug="kettle-blue")
     # when
     by_name = admin_client.get(PRODUCT_CHANGELIST, {"q": "iron"})
     by_slug = admin_client.get(PRODUCT_CHANGELIST, {"q": "kettle-blue"})
@@ -47,12 +49,67 @@ def test_product_changelist_search(admin_client):
     assert [p.pk for p in by_slug.context["cl"].result_list] == [exact.pk]
 
 
-def test_product_changelist_filters_by_active_and_category(admin_client):
+def test_product_changelist_search_finds_a_word_of_the_name_or_of_the_description(
+    admin_client: Client,
+) -> None:
     # given
-    kitchen = CategoryFactory(slug="kitchen")
-    hidden = ProductFactory(is_active=False, category=kitchen)
-    shown = ProductFactory(is_active=True, category=kitchen)
-    ProductFactory(is_active=True)
+    skillet = ProductFactory.create(name="Cast Iron Skillet", description="Pre-seasoned.")
+    kettle = ProductFactory.create(name="Kettle", description="Brushed steel, whistles when it boils.")
+    ProductFactory.create(name="Headphones", description="Wireless.")
+    # when
+    by_name = admin_client.get(PRODUCT_CHANGELIST, {"q": "skillet"})
+    by_description = admin_client.get(PRODUCT_CHANGELIST, {"q": "whistles"})
+    by_both = admin_client.get(PRODUCT_CHANGELIST, {"q": "kettle steel"})
+    # then
+    assert [p.pk for p in by_name.context["cl"].result_list] == [skillet.pk]
+    assert [p.pk for p in by_description.context["cl"].result_list] == [kettle.pk]
+    assert [p.pk for p in by_both.context["cl"].result_list] == [kettle.pk]
+
+
+def _search_plan(admin_client: Client, search: str) -> str:
+    """EXPLAIN of the product changelist's query for `search`, on a tiny table.
+
+    Seq scans are off, and so are plain index scans (which could walk any index and filter):
+    what is left to the planner is a bitmap scan of an index that serves the search condition,
+    and without one the plan is a Seq Scan after all.
+    """
+    ProductFactory.create_batch(5)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    response = admin_client.get(PRODUCT_CHANGELIST, {"q": search})
+    return response.context["cl"].queryset.explain()
+
+
+@pytest.mark.postgres_only
+def test_product_changelist_search_can_use_the_document_trigram_index(admin_client: Client) -> None:
+    # given / when
+    plan = _search_plan(admin_client, "iron skillet")
+    # then: both words are conditions of one scan of the search document's index
+    assert plan.count("product_search_document_trgm") == 1
+    index_condition = plan.split("Index Cond:")[1].split("\n")[0]
+    assert "%IRON%" in index_condition
+    assert "%SKILLET%" in index_condition
+    assert "Seq Scan" not in plan
+
+
+@pytest.mark.postgres_only
+def test_product_changelist_search_by_slug_can_use_the_slug_index(admin_client: Client) -> None:
+    # given / when
+    plan = _search_plan(admin_client, "kettle-blue")
+    # then: the word through the trigram index, or the exact slug through its unique index
+    assert "BitmapOr" in plan
+    assert "product_search_document_trgm" in plan
+    assert "catalog_product_slug" in plan
+    assert "Seq Scan" not in plan
+
+
+def test_product_changelist_filters_by_active_and_category(admin_client: Client) -> None:
+    # given
+    kitchen = CategoryFactory.create(slug="kitchen")
+    hidden = ProductFactory.create(is_active=False, category=kitchen)
+    shown = ProductFactory.create(is_active=True, category=kitchen)
+    ProductFactory.create(is_active=True)
     # when
     inactive = admin_client.get(PRODUCT_CHANGELIST, {"is_active__exact": "0"})
     in_kitchen = admin_client.get(PRODUCT_CHANGELIST, {"category__id__exact": kitchen.id})
@@ -61,9 +118,9 @@ def test_product_changelist_filters_by_active_and_category(admin_client):
     assert {p.pk for p in in_kitchen.context["cl"].result_list} == {hidden.pk, shown.pk}
 
 
-def test_product_changelist_is_not_n_plus_one(admin_client):
+def test_product_changelist_is_not_n_plus_one(admin_client: Client) -> None:
     # given
-    ProductFactory()
+    ProductFactory.create()
     with CaptureQueriesContext(connection) as one:
         admin_client.get(PRODUCT_CHANGELIST)
     ProductFactory.create_batch(49)  # each in its own category
@@ -77,9 +134,9 @@ def test_product_changelist_is_not_n_plus_one(admin_client):
     assert len(fifty) == len(one)
 
 
-def test_list_editable_price_and_active_flag(admin_client):
+def test_list_editable_price_and_active_flag(admin_client: Client) -> None:
     # given
-    product = ProductFactory(unit_amount=10_000, is_active=True)
+    product = ProductFactory.create(unit_amount=10_000, is_active=True)
     data = {
         "form-TOTAL_FORMS": "1",
         "form-INITIAL_FORMS": "1",
@@ -98,9 +155,9 @@ def test_list_editable_price_and_active_flag(admin_client):
     assert product.is_active is False
 
 
-def test_product_change_page_prepopulates_slug_and_shows_price(admin_client):
+def test_product_change_page_prepopulates_slug_and_shows_price(admin_client: Client) -> None:
     # given
-    product = ProductFactory(unit_amount=149_900)
+    product = ProductFactory.create(unit_amount=149_900)
     # when
     response = admin_client.get(f"{PRODUCT_CHANGELIST}{product.pk}/change/")
     # then
@@ -111,9 +168,9 @@ def test_product_change_page_prepopulates_slug_and_shows_price(admin_client):
 
 
 @pytest.mark.parametrize("amount", ["0", "-5", "100000000"])
-def test_admin_rejects_out_of_range_prices(admin_client, amount):
+def test_admin_rejects_out_of_range_prices(admin_client: Client, amount: str) -> None:
     # given
-    category = CategoryFactory()
+    category = CategoryFactory.create()
     data = {
         "name": "Bad price",
         "slug": "bad-price",
@@ -132,9 +189,9 @@ def test_admin_rejects_out_of_range_prices(admin_client, amount):
     assert not Product.objects.filter(slug="bad-price").exists()
 
 
-def test_admin_adds_a_product(admin_client):
+def test_admin_adds_a_product(admin_client: Client) -> None:
     # given
-    category = CategoryFactory()
+    category = CategoryFactory.create()
     data = {
         "name": "Brass Diya",
         "slug": "brass-diya",
@@ -152,10 +209,10 @@ def test_admin_adds_a_product(admin_client):
     assert Product.objects.get(slug="brass-diya").unit_amount == 34_900
 
 
-def test_category_changelist_shows_product_counts(admin_client):
+def test_category_changelist_shows_product_counts(admin_client: Client) -> None:
     # given
-    busy = CategoryFactory(name="Busy")
-    CategoryFactory(name="Empty")
+    busy = CategoryFactory.create(name="Busy")
+    CategoryFactory.create(name="Empty")
     ProductFactory.create_batch(3, category=busy)
     # when
     response = admin_client.get(CATEGORY_CHANGELIST)
@@ -166,9 +223,9 @@ def test_category_changelist_shows_product_counts(admin_client):
     assert 'class="field-product_count">3<' in response.content.decode()
 
 
-def test_category_change_page_prepopulates_slug(admin_client):
+def test_category_change_page_prepopulates_slug(admin_client: Client) -> None:
     # given
-    category = CategoryFactory()
+    category = CategoryFactory.create()
     # when
     response = admin_client.get(f"{CATEGORY_CHANGELIST}{category.pk}/change/")
     # then
@@ -176,7 +233,7 @@ def test_category_change_page_prepopulates_slug(admin_client):
     assert "prepopulated" in response.content.decode()
 
 
-def test_admin_requires_staff(client, user):
+def test_admin_requires_staff(client: Client, user: User) -> None:
     # given
     client.force_login(user)
     # when

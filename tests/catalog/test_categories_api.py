@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pytest_django import DjangoAssertNumQueries
+from rest_framework.test import APIClient
 
 from tests.factories import CategoryFactory
 
@@ -11,10 +13,10 @@ pytestmark = pytest.mark.django_db
 CATEGORIES = "/api/v1/categories/"
 
 
-def test_categories_listed_by_name_in_the_documented_shape(api_client):
+def test_categories_listed_by_name_in_the_documented_shape(api_client: APIClient) -> None:
     # given
-    toys = CategoryFactory(name="Toys", slug="toys")
-    audio = CategoryFactory(name="Audio", slug="audio")
+    toys = CategoryFactory.create(name="Toys", slug="toys")
+    audio = CategoryFactory.create(name="Audio", slug="audio")
     # when
     response = api_client.get(CATEGORIES)
     # then
@@ -29,7 +31,7 @@ def test_categories_listed_by_name_in_the_documented_shape(api_client):
     }
 
 
-def test_many_categories_come_in_pages_of_100(api_client):
+def test_many_categories_come_in_pages_of_100(api_client: APIClient) -> None:
     # given
     created = CategoryFactory.create_batch(130)
     # when
@@ -44,7 +46,9 @@ def test_many_categories_come_in_pages_of_100(api_client):
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_category_list_is_one_query(api_client, django_assert_max_num_queries, count):
+def test_category_list_is_one_query(
+    api_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries, count: int
+) -> None:
     # given
     CategoryFactory.create_batch(count)
     # when
@@ -54,9 +58,9 @@ def test_category_list_is_one_query(api_client, django_assert_max_num_queries, c
     assert len(response.json()["results"]) == count
 
 
-def test_bad_category_cursor_is_400(api_client):
+def test_bad_category_cursor_is_400(api_client: APIClient) -> None:
     # given
-    CategoryFactory()
+    CategoryFactory.create()
     # when
     response = api_client.get(CATEGORIES, {"cursor": "%%%"})
     # then
@@ -64,9 +68,9 @@ def test_bad_category_cursor_is_400(api_client):
     assert "cursor" in response.json()["fields"]
 
 
-def test_categories_etag_and_304(api_client):
+def test_categories_etag_and_304(api_client: APIClient) -> None:
     # given
-    CategoryFactory()
+    CategoryFactory.create()
     etag = api_client.get(CATEGORIES).headers["ETag"]
     # when
     response = api_client.get(CATEGORIES, HTTP_IF_NONE_MATCH=etag)

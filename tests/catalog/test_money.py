@@ -23,11 +23,11 @@ from catalog.money import currency_decimals, format_money
         (-500, "eur", "-€5.00"),
     ],
 )
-def test_format_money(amount, currency, expected):
+def test_format_money(amount: int, currency: str, expected: str) -> None:
     assert format_money(amount, currency) == expected
 
 
-def test_currency_decimals():
+def test_currency_decimals() -> None:
     assert currency_decimals("inr") == 2
     assert currency_decimals("JPY") == 0
     assert currency_decimals("bhd") == 3

@@ -14,9 +14,9 @@ from django.db.models import F, Value
 
 from catalog.management.commands import seed_catalog
 from catalog.models import Product
-from catalog.pagination import RowComparison
 from catalog.search import search_condition
 from catalog.selectors import product_list_active
+from shopapi.pagination import RowComparison
 from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
@@ -36,7 +36,7 @@ def _index_names() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def test_search_sql_is_served_by_the_document_trigram_index():
+def test_search_sql_is_served_by_the_document_trigram_index() -> None:
     # given
     ProductFactory.create_batch(5)
     _no_seqscan()
@@ -52,7 +52,7 @@ def test_search_sql_is_served_by_the_document_trigram_index():
     assert "Seq Scan" not in plan
 
 
-def test_short_words_are_left_out_of_the_index_scan():
+def test_short_words_are_left_out_of_the_index_scan() -> None:
     # given
     ProductFactory.create_batch(5)
     _no_seqscan()
@@ -65,7 +65,7 @@ def test_short_words_are_left_out_of_the_index_scan():
     assert "%PC%" in plan.split("Filter:")[1]
 
 
-def test_a_two_letter_word_beside_punctuation_is_an_index_condition():
+def test_a_two_letter_word_beside_punctuation_is_an_index_condition() -> None:
     # given
     ProductFactory.create_batch(5)
     _no_seqscan()
@@ -84,9 +84,9 @@ def test_a_two_letter_word_beside_punctuation_is_an_index_condition():
         (("-created_at", "-id"), "<", "product_active_created_idx"),
     ],
 )
-def test_keyset_page_is_an_index_range_scan(ordering, op, index):
+def test_keyset_page_is_an_index_range_scan(ordering: tuple[str, str], op: str, index: str) -> None:
     # given
-    product = ProductFactory()
+    product = ProductFactory.create()
     _no_seqscan(no_sort=True)
     first = ordering[0].lstrip("-")
     position = RowComparison(
@@ -101,7 +101,7 @@ def test_keyset_page_is_an_index_range_scan(ordering, op, index):
     assert "Sort" not in plan
 
 
-def test_bulk_load_drops_and_rebuilds_the_secondary_indexes(monkeypatch):
+def test_bulk_load_drops_and_rebuilds_the_secondary_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
     # given: a load big enough (for this test) to take the bulk path
     monkeypatch.setattr(seed_catalog, "BULK_LOAD_ROWS", 10)
     before = _index_names()

@@ -14,13 +14,13 @@ from catalog.seeding import CURATED, product_for
 pytestmark = pytest.mark.django_db
 
 
-def _seed(**options) -> tuple[str, str]:
+def _seed(**options: int) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     call_command("seed_catalog", stdout=out, stderr=err, **options)
     return out.getvalue(), err.getvalue()
 
 
-def test_demo_seed_is_a_small_believable_shop():
+def test_demo_seed_is_a_small_believable_shop() -> None:
     # when: exactly what `make run` (seed_demo) calls
     out, err = _seed(products=12, categories=3, verbosity=0)
     # then
@@ -35,7 +35,7 @@ def test_demo_seed_is_a_small_believable_shop():
     assert {p.category_id for p in products} == set(Category.objects.values_list("id", flat=True))
 
 
-def test_rerun_with_the_same_numbers_creates_nothing():
+def test_rerun_with_the_same_numbers_creates_nothing() -> None:
     # given
     _seed(products=40, categories=4, verbosity=0)
     before = list(Product.objects.order_by("id").values_list("id", "slug", "name", "unit_amount"))
@@ -48,7 +48,7 @@ def test_rerun_with_the_same_numbers_creates_nothing():
     assert "0 products and 0 categories created (40 products already there)" in out
 
 
-def test_growing_the_catalog_adds_only_the_missing_products_in_small_batches():
+def test_growing_the_catalog_adds_only_the_missing_products_in_small_batches() -> None:
     # given
     _seed(products=10, categories=2, verbosity=0)
     # when: batches smaller than the run, so several batches are both old and new
@@ -59,7 +59,7 @@ def test_growing_the_catalog_adds_only_the_missing_products_in_small_batches():
     assert "15 products and 0 categories created (10 products already there)" in out
 
 
-def test_generated_products_are_deterministic_realistic_and_some_inactive():
+def test_generated_products_are_deterministic_realistic_and_some_inactive() -> None:
     # when
     _seed(products=400, categories=8, verbosity=0)
     # then: every row is what product_for() says it is
@@ -79,7 +79,7 @@ def test_generated_products_are_deterministic_realistic_and_some_inactive():
     assert len(set(Product.objects.values_list("name", flat=True))) > 300
 
 
-def test_quiet_without_a_terminal():
+def test_quiet_without_a_terminal() -> None:
     # when: stderr is a StringIO, not a terminal
     out, err = _seed(products=30, categories=3, verbosity=1)
     # then: one summary line, no progress bar
@@ -88,7 +88,7 @@ def test_quiet_without_a_terminal():
     assert out.startswith("seed_catalog: 30 products and 3 categories created")
 
 
-def test_progress_bar_draws_on_a_stream():
+def test_progress_bar_draws_on_a_stream() -> None:
     # given
     stream = io.StringIO()
     bar = ProgressBar(200, stream)
@@ -104,13 +104,13 @@ def test_progress_bar_draws_on_a_stream():
 
 
 @pytest.mark.parametrize("options", [{"products": -1}, {"categories": 0}, {"batch_size": 0}])
-def test_bad_options(options):
+def test_bad_options(options: dict[str, int]) -> None:
     with pytest.raises(CommandError):
         _seed(verbosity=0, **{"products": 5, "categories": 2, **options})
     assert Product.objects.count() == 0
 
 
-def test_more_categories_than_named_ones_get_numbered_collections():
+def test_more_categories_than_named_ones_get_numbered_collections() -> None:
     # when
     _seed(products=60, categories=30, verbosity=0)
     # then

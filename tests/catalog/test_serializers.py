@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from rest_framework import serializers
@@ -14,7 +15,7 @@ from tests.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 
-def _rendered(data) -> bytes:
+def _rendered(data: Any) -> bytes:
     return JSONRenderer().render(data)
 
 
@@ -27,9 +28,9 @@ def _rendered(data) -> bytes:
         {"name": 'सूती कुर्ता "quoted"', "unit_amount": 1},
     ],
 )
-def test_product_dict_is_what_the_declared_fields_give(product_kwargs):
+def test_product_dict_is_what_the_declared_fields_give(product_kwargs: dict[str, Any]) -> None:
     # given
-    product = ProductFactory(**product_kwargs)
+    product = ProductFactory.create(**product_kwargs)
     serializer = ProductSerializer()
     # when
     direct = serializer.to_representation(product)
@@ -40,9 +41,10 @@ def test_product_dict_is_what_the_declared_fields_give(product_kwargs):
     assert _rendered(direct) == _rendered(generic)
 
 
-def test_category_dict_is_what_the_declared_fields_give():
+def test_category_dict_is_what_the_declared_fields_give() -> None:
     # given
-    category = ProductFactory().category
+    category = ProductFactory.create().category
+    assert category is not None
     serializer = CategorySerializer()
     # when
     direct = serializer.to_representation(category)

@@ -15,9 +15,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from checkout import stripe_gateway
+from accounts.models import User
 from checkout.models import Cart, Order, OrderEvent, OrderItem
-from checkout.services.orders import order_fulfil_from_session
+from checkout.services.settlement import order_settle
+from payments.interface import LineItem, gateway
 from tests.factories import ProductFactory, UserFactory
 from tests.stripe_fixtures import FakeStripeServer
 
@@ -31,7 +32,7 @@ def next_number() -> str:
 
 
 def make_order(
-    user: Any = None,
+    user: User | None = None,
     *,
     status: str = Order.Status.PAID,
     unit_amount: int = 149_900,
@@ -46,8 +47,8 @@ def make_order(
 
     `session_id="auto"` invents a unique `cs_test_…` id; None leaves the order without a session.
     """
-    user = user or UserFactory()
-    product = ProductFactory(unit_amount=unit_amount, currency=currency)
+    user = user or UserFactory.create()
+    product = ProductFactory.create(unit_amount=unit_amount, currency=currency)
     cart = Cart.objects.create(
         user=user, status=Cart.Status.CHECKED_OUT if status != Order.Status.PENDING else Cart.Status.OPEN
     )
@@ -61,8 +62,8 @@ def make_order(
         currency=currency,
         total_amount=unit_amount * quantity,
         amount_refunded=amount_refunded,
-        stripe_session_id=f"cs_test_{number}" if session_id == "auto" else session_id,
-        stripe_payment_intent_id=payment_intent_id or (f"pi_test_{number}" if paid else ""),
+        provider_session_id=f"cs_test_{number}" if session_id == "auto" else session_id,
+        payment_id=payment_intent_id or (f"pi_test_{number}" if paid else ""),
         content_fingerprint="f" * 64,
         paid_at=timezone.now() if paid else None,
     )
@@ -83,9 +84,9 @@ def make_order(
     return order
 
 
-def staff_user(*perms: str, superuser: bool = False) -> Any:
+def staff_user(*perms: str, superuser: bool = False) -> User:
     """A staff user holding `perms` ("checkout.view_order", ...) or a superuser."""
-    user = UserFactory(is_staff=True, is_superuser=superuser)
+    user = UserFactory.create(is_staff=True, is_superuser=superuser)
     for perm in perms:
         app_label, codename = perm.split(".")
         user.user_permissions.add(
@@ -94,7 +95,7 @@ def staff_user(*perms: str, superuser: bool = False) -> Any:
     return user
 
 
-def admin_client_for(user: Any) -> Client:
+def admin_client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -102,7 +103,7 @@ def admin_client_for(user: Any) -> Client:
 
 def stripe_order(
     fake: FakeStripeServer,
-    user: Any = None,
+    user: User | None = None,
     *,
     unit_amount: int = 50_000,
     quantity: int = 2,
@@ -123,11 +124,11 @@ def stripe_order(
         quantity=quantity,
         session_id=None,
     )
-    session = stripe_gateway.checkout_session_create(
-        order_id=str(order.pk),
+    session = gateway().session_create(
+        order_ref=str(order.pk),
         order_number=order.number,
         line_items=[
-            stripe_gateway.LineItem(name=item.name, unit_amount=item.unit_amount, quantity=item.quantity)
+            LineItem(name=item.name, unit_amount=item.unit_amount, quantity=item.quantity)
             for item in order.items.all()
         ],
         currency=order.currency,
@@ -135,7 +136,7 @@ def stripe_order(
         expires_at=timezone.now() + expires_in,
         idempotency_key=f"checkout:{order.pk}",
     )
-    fields: dict[str, Any] = {"stripe_session_id": session.id, "checkout_url": session.url or ""}
+    fields: dict[str, Any] = {"provider_session_id": session.id, "checkout_url": session.url or ""}
     if age is not None:
         fields["created_at"] = timezone.now() - age
     Order.objects.filter(pk=order.pk).update(**fields)
@@ -143,7 +144,7 @@ def stripe_order(
         response = fake.pay(session.id, pay_with)
         assert response.status_code == 200, response.text
         if fulfil:
-            paid = stripe_gateway.checkout_session_retrieve(session_id=session.id)
-            assert order_fulfil_from_session(session=paid, source="api").transitioned
+            paid = gateway().session_retrieve(session_id=session.id)
+            assert order_settle(session=paid, source="api").transitioned
     order.refresh_from_db()
     return order

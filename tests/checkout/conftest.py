@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.db import connection
+from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from checkout.models import Cart, Order
+from fakestripe import signing
 from tests.factories import CartFactory, CartItemFactory, ProductFactory
 from tests.stripe_fixtures import FakeStripeServer, fakestripe, fakestripe_server, stripe_client  # noqa: F401
 
@@ -26,15 +26,18 @@ CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_ASYNC = "4000003800000446"
 
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse
+
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
+def _fast_password_hashing(settings: SettingsWrapper) -> None:
     """Users are built by the dozen here; PBKDF2 would dominate the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def stripe_env(settings, fakestripe: FakeStripeServer) -> FakeStripeServer:  # noqa: F811
+def stripe_env(settings: SettingsWrapper, fakestripe: FakeStripeServer) -> FakeStripeServer:  # noqa: F811
     """The gateway talks to the (reset) fakestripe; webhooks are signed with WEBHOOK_SECRET."""
     settings.STRIPE_API_BASE = fakestripe.base_url
     settings.STRIPE_SECRET_KEY = "sk_test_checkout_tests"
@@ -45,11 +48,13 @@ def stripe_env(settings, fakestripe: FakeStripeServer) -> FakeStripeServer:  # n
     return fakestripe
 
 
-def make_cart(user, *, lines: int = 1, quantity: int = 1, unit_amount: int = 149_900) -> Cart:
+def make_cart(user: User, *, lines: int = 1, quantity: int = 1, unit_amount: int = 149_900) -> Cart:
     """An open cart of `user` with `lines` distinct products."""
-    cart = CartFactory(user=user)
+    cart = CartFactory.create(user=user)
     for _ in range(lines):
-        CartItemFactory(cart=cart, product=ProductFactory(unit_amount=unit_amount), quantity=quantity)
+        CartItemFactory.create(
+            cart=cart, product=ProductFactory.create(unit_amount=unit_amount), quantity=quantity
+        )
     return cart
 
 
@@ -58,22 +63,23 @@ def checkout_url(cart: Cart) -> str:
 
 
 def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
-    """A `Stripe-Signature` header exactly as Stripe builds it."""
-    t = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
+    """A `Stripe-Signature` header exactly as Stripe builds it (signed with WEBHOOK_SECRET by default)."""
+    return signing.sign(payload, secret, timestamp)
 
 
-def post_event(client: APIClient, event: dict[str, Any], **sign_kwargs: Any):
+def post_event(client: APIClient, event: dict[str, Any], **sign_kwargs: Any) -> _MonkeyPatchedResponse:
     """POST one event to the webhook with a valid signature (unless overridden)."""
     payload = json.dumps(event).encode()
-    return client.generic(
+    # The stubs give APIClient the `generic` of APIRequestFactory (str data, returns a Request);
+    # at runtime it takes bytes and, through django.test.Client, returns the response.
+    response = client.generic(
         "POST",
         WEBHOOK_PATH,
-        payload,
+        payload,  # type: ignore[arg-type]  # bytes are sent as they are (force_bytes)
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=sign(payload, **sign_kwargs),
     )
+    return cast("_MonkeyPatchedResponse", response)
 
 
 def stripe_events(fake: FakeStripeServer, type: str) -> list[dict[str, Any]]:
@@ -87,11 +93,15 @@ def session_event(fake: FakeStripeServer, type: str, session_id: str) -> dict[st
     return matching[0]
 
 
-def run_concurrently(calls: list[Callable[[], Any]], workers: int) -> list[Any]:
-    """Run the calls on real threads released together; every thread closes its DB connection."""
+def run_concurrently(calls: list[Callable[..., Any]], workers: int) -> list[Any]:
+    """Run the calls on real threads released together; every thread closes its DB connection.
+
+    Each call is made without arguments (`Callable[..., Any]` so that lambdas binding a loop
+    variable as a default, `lambda c=c: ...`, type-check).
+    """
     barrier = threading.Barrier(min(workers, len(calls)))
 
-    def wrapped(call: Callable[[], Any]) -> Any:
+    def wrapped(call: Callable[..., Any]) -> Any:
         try:
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=30)

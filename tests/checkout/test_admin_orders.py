@@ -5,16 +5,24 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from django.db.models import ProtectedError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
+from accounts.models import User
 from checkout.admin import order_status_counts
-from checkout.models import Order, OrderEvent, OrderItem, StripeEvent
+from checkout.models import Order, OrderEvent, OrderItem
+from payments.models import ProviderEvent
 from tests.checkout.backoffice import admin_client_for, make_order, staff_user
 from tests.factories import UserFactory
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -24,30 +32,31 @@ S = Order.Status
 
 
 @pytest.fixture
-def staff():
+def staff() -> User:
     return staff_user("checkout.view_order")
 
 
 @pytest.fixture
-def client(staff):
+def client(staff: User) -> Client:
     return admin_client_for(staff)
 
 
-def listed_numbers(response) -> set[str]:
+def listed_numbers(response: _MonkeyPatchedWSGIResponse) -> set[str]:
     return {order.number for order in response.context["cl"].result_list}
 
 
-def csv_rows(response) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode()
+def csv_rows(response: _MonkeyPatchedWSGIResponse) -> list[dict[str, str]]:
+    # the export is a StreamingHttpResponse; the test client's response stub only knows HttpResponseBase
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     return list(csv.DictReader(io.StringIO(body)))
 
 
 # --------------------------------------------------------------------------- list
 
 
-def test_changelist_shows_number_customer_status_money_and_times(client):
+def test_changelist_shows_number_customer_status_money_and_times(client: Client) -> None:
     # given
-    customer = UserFactory(email="asha@example.com")
+    customer = UserFactory.create(email="asha@example.com")
     order = make_order(
         customer, unit_amount=149_900, quantity=2, status=S.PARTIALLY_REFUNDED, amount_refunded=50_000
     )
@@ -67,7 +76,7 @@ def test_changelist_shows_number_customer_status_money_and_times(client):
     assert listed_numbers(response) == {order.number}
 
 
-def test_changelist_is_refused_to_staff_without_view_permission():
+def test_changelist_is_refused_to_staff_without_view_permission() -> None:
     # given
     client = admin_client_for(staff_user())
     make_order()
@@ -80,7 +89,9 @@ def test_changelist_is_refused_to_staff_without_view_permission():
 
 
 @pytest.mark.parametrize("rows", [1, 50])
-def test_changelist_query_count_does_not_grow_with_rows(client, rows, django_assert_max_num_queries):
+def test_changelist_query_count_does_not_grow_with_rows(
+    client: Client, rows: int, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
     # given
     for _ in range(rows):
         make_order()
@@ -104,16 +115,18 @@ def test_changelist_query_count_does_not_grow_with_rows(client, rows, django_ass
         ("intent", "target"),
     ],
 )
-def test_search_finds_by_number_email_username_session_and_payment_intent(client, term, expected):
+def test_search_finds_by_number_email_username_session_and_payment_intent(
+    client: Client, term: str, expected: str
+) -> None:
     # given
-    target = make_order(UserFactory(username="meera", email="meera.k@example.com"))
-    other = make_order(UserFactory(username="ravi", email="ravi@example.com"))
+    target = make_order(UserFactory.create(username="meera", email="meera.k@example.com"))
+    other = make_order(UserFactory.create(username="ravi", email="ravi@example.com"))
     query = {
         "number": target.number,
         "email": "meera.k@example",
         "username": "meera",
-        "session": target.stripe_session_id,
-        "intent": target.stripe_payment_intent_id,
+        "session": cast(str, target.provider_session_id),
+        "intent": target.payment_id,
     }[term]
 
     # when
@@ -125,7 +138,7 @@ def test_search_finds_by_number_email_username_session_and_payment_intent(client
     assert other.number not in listed_numbers(response)
 
 
-def test_filters_by_status_and_created_date(client):
+def test_filters_by_status_and_created_date(client: Client) -> None:
     # given
     old_paid = make_order(status=S.PAID, created_at=timezone.now() - timedelta(days=40))
     new_paid = make_order(status=S.PAID)
@@ -143,9 +156,9 @@ def test_filters_by_status_and_created_date(client):
     assert listed_numbers(both) == {new_paid.number}
 
 
-def test_orders_of_one_user_are_reachable_by_the_user_filter_link(client):
+def test_orders_of_one_user_are_reachable_by_the_user_filter_link(client: Client) -> None:
     # given
-    customer = UserFactory()
+    customer = UserFactory.create()
     mine = make_order(customer)
     make_order()
 
@@ -160,9 +173,9 @@ def test_orders_of_one_user_are_reachable_by_the_user_filter_link(client):
 # --------------------------------------------------------------------------- counts by status
 
 
-def test_counts_by_status_follow_the_current_filters(client):
+def test_counts_by_status_follow_the_current_filters(client: Client) -> None:
     # given
-    meera = UserFactory(email="meera@example.com")
+    meera = UserFactory.create(email="meera@example.com")
     for status in (S.PAID, S.PAID, S.PENDING, S.REFUNDED):
         make_order(meera, status=status)
     make_order(status=S.PAID)
@@ -173,7 +186,7 @@ def test_counts_by_status_follow_the_current_filters(client):
     meeras = client.get(CHANGELIST, {"q": "meera@example.com"})
 
     # then
-    def counts(response):
+    def counts(response: _MonkeyPatchedWSGIResponse) -> dict[str, int]:
         return {row["status"]: row["count"] for row in response.context["status_counts"]}
 
     assert counts(everything) == {
@@ -191,7 +204,7 @@ def test_counts_by_status_follow_the_current_filters(client):
     assert 'id="order-status-counts"' in meeras.content.decode()
 
 
-def test_counts_by_status_take_one_query(django_assert_num_queries):
+def test_counts_by_status_take_one_query(django_assert_num_queries: DjangoAssertNumQueries) -> None:
     # given
     for status in (S.PAID, S.PENDING, S.PENDING, S.EXPIRED):
         make_order(status=status)
@@ -211,9 +224,9 @@ def test_counts_by_status_take_one_query(django_assert_num_queries):
 # --------------------------------------------------------------------------- CSV export
 
 
-def test_export_streams_the_filtered_orders_as_csv(client):
+def test_export_streams_the_filtered_orders_as_csv(client: Client) -> None:
     # given
-    customer = UserFactory(username="=cmd", email="csv@example.com")
+    customer = UserFactory.create(username="=cmd", email="csv@example.com")
     paid = make_order(
         customer, status=S.PARTIALLY_REFUNDED, unit_amount=149_900, quantity=1, amount_refunded=9_900
     )
@@ -243,13 +256,13 @@ def test_export_streams_the_filtered_orders_as_csv(client):
             "currency": "INR",
             "total": "1499.00",
             "refunded": "99.00",
-            "stripe_session_id": paid.stripe_session_id,
-            "stripe_payment_intent_id": paid.stripe_payment_intent_id,
+            "stripe_session_id": paid.provider_session_id,
+            "stripe_payment_intent_id": paid.payment_id,
         }
     ]
 
 
-def test_export_without_filters_covers_every_page(client):
+def test_export_without_filters_covers_every_page(client: Client) -> None:
     # given
     orders = [make_order() for _ in range(55)]  # more than one changelist page (50)
 
@@ -261,7 +274,7 @@ def test_export_without_filters_covers_every_page(client):
     assert {row["number"] for row in csv_rows(response)} == {o.number for o in orders}
 
 
-def test_export_action_exports_the_selected_orders(client):
+def test_export_action_exports_the_selected_orders(client: Client) -> None:
     # given
     chosen, other = make_order(), make_order()
 
@@ -277,7 +290,7 @@ def test_export_action_exports_the_selected_orders(client):
     assert other.number not in numbers
 
 
-def test_export_is_refused_without_view_permission():
+def test_export_is_refused_without_view_permission() -> None:
     # given
     client = admin_client_for(staff_user())
     make_order()
@@ -292,7 +305,7 @@ def test_export_is_refused_without_view_permission():
 # --------------------------------------------------------------------------- detail
 
 
-def test_detail_shows_items_and_history_read_only(client):
+def test_detail_shows_items_and_history_read_only(client: Client) -> None:
     # given
     order = make_order(unit_amount=25_000, quantity=3)
     OrderEvent.objects.create(
@@ -301,7 +314,7 @@ def test_detail_shows_items_and_history_read_only(client):
         to_status="paid",
         source="webhook",
         message="a note",
-        stripe_event_id="evt_1",
+        provider_event_id="evt_1",
     )
     url = reverse("admin:checkout_order_change", args=[order.pk])
 
@@ -319,8 +332,8 @@ def test_detail_shows_items_and_history_read_only(client):
     assert html.count("order-status-paid") >= 2  # header badge + history
     assert "a note" in html
     assert "evt_1" in html
-    assert order.stripe_session_id in html
-    assert order.stripe_payment_intent_id in html
+    assert cast(str, order.provider_session_id) in html
+    assert order.payment_id in html
     assert 'name="_save"' not in html  # nothing to save: the order is read-only
     assert not response.context["adminform"].form.fields  # every field is read-only
     inline_formsets = response.context["inline_admin_formsets"]
@@ -329,13 +342,15 @@ def test_detail_shows_items_and_history_read_only(client):
 
 
 @pytest.mark.parametrize("rows", [1, 50])
-def test_detail_query_count_does_not_grow_with_items_or_events(client, rows, django_assert_max_num_queries):
+def test_detail_query_count_does_not_grow_with_items_or_events(
+    client: Client, rows: int, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
     # given
     order = make_order()
     for n in range(rows - 1):
         OrderItem.objects.create(
             order=order,
-            product=order.items.first().product,
+            product=cast(OrderItem, order.items.first()).product,
             name=f"extra {n}",
             unit_amount=1,
             quantity=1,
@@ -356,7 +371,7 @@ def test_detail_query_count_does_not_grow_with_items_or_events(client, rows, dja
     assert len(events.formset.forms) == rows + 1  # the two from make_order, plus rows - 1 notes
 
 
-def test_posting_to_the_detail_page_changes_nothing(client):
+def test_posting_to_the_detail_page_changes_nothing(client: Client) -> None:
     # given
     order = make_order(status=S.PAID)
     url = reverse("admin:checkout_order_change", args=[order.pk])
@@ -373,7 +388,7 @@ def test_posting_to_the_detail_page_changes_nothing(client):
 # --------------------------------------------------------------------------- no add, no delete
 
 
-def test_no_add_page_and_no_delete_page_even_for_a_superuser():
+def test_no_add_page_and_no_delete_page_even_for_a_superuser() -> None:
     # given
     client = admin_client_for(staff_user(superuser=True))
     order = make_order()
@@ -392,7 +407,7 @@ def test_no_add_page_and_no_delete_page_even_for_a_superuser():
     assert Order.objects.filter(pk=order.pk).exists()
 
 
-def test_delete_selected_action_is_not_available(client):
+def test_delete_selected_action_is_not_available(client: Client) -> None:
     # given
     order = make_order()
 
@@ -406,12 +421,12 @@ def test_delete_selected_action_is_not_available(client):
     assert Order.objects.filter(pk=order.pk).exists()
 
 
-def test_orders_items_events_and_stripe_events_refuse_deletion_at_model_level():
+def test_orders_items_events_and_stripe_events_refuse_deletion_at_model_level() -> None:
     # given
     order = make_order()
     item = order.items.get()
-    event = order.events.first()
-    stripe_event = StripeEvent.objects.create(event_id="evt_keep", type="charge.refunded", payload={})
+    event = cast(OrderEvent, order.events.first())
+    stripe_event = ProviderEvent.objects.create(event_id="evt_keep", type="charge.refunded", payload={})
 
     # when / then
     for delete in (
@@ -425,7 +440,7 @@ def test_orders_items_events_and_stripe_events_refuse_deletion_at_model_level():
         order.items.all().delete,
         OrderEvent.objects.all().delete,
         order.events.all().delete,
-        StripeEvent.objects.all().delete,
+        ProviderEvent.objects.all().delete,
     ):
         with pytest.raises(ProtectedError):
             delete()
@@ -433,12 +448,12 @@ def test_orders_items_events_and_stripe_events_refuse_deletion_at_model_level():
     assert Order.objects.count() == 1
     assert OrderItem.objects.count() == 1
     assert OrderEvent.objects.filter(order=order).count() == 2
-    assert StripeEvent.objects.count() == 1
+    assert ProviderEvent.objects.count() == 1
 
 
-def test_deleting_a_user_with_orders_is_refused_and_keeps_the_orders():
+def test_deleting_a_user_with_orders_is_refused_and_keeps_the_orders() -> None:
     # given
-    customer = UserFactory()
+    customer = UserFactory.create()
     orders = [make_order(customer), make_order(customer, status=S.PENDING)]
 
     # when
@@ -450,10 +465,10 @@ def test_deleting_a_user_with_orders_is_refused_and_keeps_the_orders():
     assert set(Order.objects.filter(user=customer).values_list("pk", flat=True)) == {o.pk for o in orders}
 
 
-def test_admin_refuses_to_delete_a_user_with_orders():
+def test_admin_refuses_to_delete_a_user_with_orders() -> None:
     # given
     client = admin_client_for(staff_user(superuser=True))
-    customer = UserFactory()
+    customer = UserFactory.create()
     order = make_order(customer)
 
     # when
@@ -472,10 +487,10 @@ def test_admin_refuses_to_delete_a_user_with_orders():
 # --------------------------------------------------------------------------- users, carts, Stripe events
 
 
-def test_user_page_lists_the_users_orders_and_links_to_them():
+def test_user_page_lists_the_users_orders_and_links_to_them() -> None:
     # given
     client = admin_client_for(staff_user(superuser=True))
-    customer = UserFactory()
+    customer = UserFactory.create()
     mine = [make_order(customer), make_order(customer, status=S.REFUNDED)]
     theirs = make_order()
 
@@ -493,11 +508,11 @@ def test_user_page_lists_the_users_orders_and_links_to_them():
     assert "2 orders in the order list" in html
 
 
-def test_cart_and_stripe_event_pages_are_read_only():
+def test_cart_and_stripe_event_pages_are_read_only() -> None:
     # given
     client = admin_client_for(staff_user(superuser=True))
     order = make_order()
-    event = StripeEvent.objects.create(
+    event = ProviderEvent.objects.create(
         event_id="evt_admin_1",
         type="checkout.session.completed",
         payload={"data": {"object": {"object": "checkout.session", "client_reference_id": str(order.pk)}}},
@@ -505,9 +520,11 @@ def test_cart_and_stripe_event_pages_are_read_only():
 
     # when
     cart_page = client.get(reverse("admin:checkout_cart_change", args=[order.cart_id]))
-    event_page = client.get(reverse("admin:checkout_stripeevent_change", args=[event.pk]))
-    event_list = client.get(reverse("admin:checkout_stripeevent_changelist"), {"q": "evt_admin_1"})
-    event_delete = client.post(reverse("admin:checkout_stripeevent_delete", args=[event.pk]), {"post": "yes"})
+    event_page = client.get(reverse("admin:payments_providerevent_change", args=[event.pk]))
+    event_list = client.get(reverse("admin:payments_providerevent_changelist"), {"q": "evt_admin_1"})
+    event_delete = client.post(
+        reverse("admin:payments_providerevent_delete", args=[event.pk]), {"post": "yes"}
+    )
 
     # then
     assert cart_page.status_code == 200
@@ -518,4 +535,4 @@ def test_cart_and_stripe_event_pages_are_read_only():
     assert event_list.status_code == 200
     assert "evt_admin_1" in event_list.content.decode()
     assert event_delete.status_code == 403
-    assert StripeEvent.objects.filter(pk=event.pk).exists()
+    assert ProviderEvent.objects.filter(pk=event.pk).exists()

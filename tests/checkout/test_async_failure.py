@@ -12,11 +12,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import stripe
+from rest_framework.test import APIClient
 
-from checkout.models import Order, OrderEvent
+from accounts.models import User
+from checkout.models import Cart, Order, OrderEvent
 from checkout.services.reconcile import payments_reconcile
 from tests.checkout.conftest import CARD_ASYNC, checkout_url, make_cart, order_of
 from tests.factories import CartItemFactory, ProductFactory
+from tests.stripe_fixtures import FakeStripeServer
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +28,7 @@ CONFIRM = "/api/v1/orders/confirm/"
 
 
 @pytest.fixture
-def failed_async(stripe_env, user, auth_client):
+def failed_async(stripe_env: FakeStripeServer, user: User, auth_client: APIClient) -> tuple[Cart, Order, str]:
     """A pending order whose async payment failed at Stripe; no webhook was delivered."""
     # given
     cart = make_cart(user)
@@ -44,7 +48,9 @@ def _failed_events(order: Order) -> list[tuple[str, str, str]]:
     )
 
 
-def test_confirm_marks_the_order_failed(failed_async, auth_client):
+def test_confirm_marks_the_order_failed(
+    failed_async: tuple[Cart, Order, str], auth_client: APIClient
+) -> None:
     _, order, session_id = failed_async
     # when
     response = auth_client.post(CONFIRM, {"session_id": session_id}, format="json")
@@ -54,9 +60,11 @@ def test_confirm_marks_the_order_failed(failed_async, auth_client):
     assert _failed_events(order) == [("pending", "failed", "api")]
 
 
-def test_new_checkout_fails_the_old_order_and_opens_one_session(failed_async, auth_client, stripe_client):
+def test_new_checkout_fails_the_old_order_and_opens_one_session(
+    failed_async: tuple[Cart, Order, str], auth_client: APIClient, stripe_client: stripe.StripeClient
+) -> None:
     cart, order, old_session = failed_async
-    CartItemFactory(cart=cart, product=ProductFactory(unit_amount=1000))
+    CartItemFactory.create(cart=cart, product=ProductFactory.create(unit_amount=1000))
     # when
     response = auth_client.post(checkout_url(cart))
     # then
@@ -70,7 +78,9 @@ def test_new_checkout_fails_the_old_order_and_opens_one_session(failed_async, au
     assert [s.id for s in open_sessions] == [response.json()["session_id"]]
 
 
-def test_cancel_answers_409_and_the_order_is_failed(failed_async, auth_client):
+def test_cancel_answers_409_and_the_order_is_failed(
+    failed_async: tuple[Cart, Order, str], auth_client: APIClient
+) -> None:
     _, order, _ = failed_async
     # when
     response = auth_client.post(f"/api/v1/orders/{order.pk}/cancel/")
@@ -81,7 +91,7 @@ def test_cancel_answers_409_and_the_order_is_failed(failed_async, auth_client):
     assert order.status == Order.Status.FAILED
 
 
-def test_reconcile_marks_the_order_failed_once(failed_async):
+def test_reconcile_marks_the_order_failed_once(failed_async: tuple[Cart, Order, str]) -> None:
     _, order, _ = failed_async
     Order.objects.filter(pk=order.pk).update(created_at=order.created_at - timedelta(hours=1))
     # when

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.test import override_settings
+from pytest_django import DjangoAssertNumQueries
+from rest_framework.test import APIClient
 
+from accounts.models import User
+from catalog.models import Category, Product
 from checkout.models import Cart, CartItem
 from tests.factories import CartFactory, CartItemFactory, ProductFactory
+
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -28,19 +36,21 @@ PRODUCT_KEYS = {
 }
 
 
-def cart_url(cart) -> str:
+def cart_url(cart: Cart) -> str:
     return f"{CARTS}{cart.id}/"
 
 
-def items_url(cart) -> str:
+def items_url(cart: Cart) -> str:
     return f"{CARTS}{cart.id}/items/"
 
 
-def item_url(cart, item) -> str:
+def item_url(cart: Cart, item: CartItem) -> str:
     return f"{CARTS}{cart.id}/items/{item.pk}/"
 
 
-def assert_error(response, status: int, code: str | None = None, field: str | None = None) -> dict:
+def assert_error(
+    response: _MonkeyPatchedResponse, status: int, code: str | None = None, field: str | None = None
+) -> dict:
     assert response.status_code == status, response.content
     body = response.json()
     assert set(body) == ERROR_KEYS
@@ -52,19 +62,19 @@ def assert_error(response, status: int, code: str | None = None, field: str | No
 
 
 @pytest.fixture
-def cart(user):
-    return CartFactory(user=user)
+def cart(user: User) -> Cart:
+    return CartFactory.create(user=user)
 
 
 @pytest.fixture
-def product():
-    return ProductFactory(unit_amount=25_000)
+def product() -> Product:
+    return ProductFactory.create(unit_amount=25_000)
 
 
 # --- POST /carts/ -----------------------------------------------------------------------------
 
 
-def test_create_opens_a_cart_then_returns_it(auth_client, user):
+def test_create_opens_a_cart_then_returns_it(auth_client: APIClient, user: User) -> None:
     # given
     assert not Cart.objects.filter(user=user).exists()
     # when
@@ -84,7 +94,7 @@ def test_create_opens_a_cart_then_returns_it(auth_client, user):
 
 
 @override_settings(DEFAULT_CURRENCY="usd")
-def test_empty_cart_currency_is_the_default_currency(auth_client):
+def test_empty_cart_currency_is_the_default_currency(auth_client: APIClient) -> None:
     # when
     response = auth_client.post(CARTS)
     # then
@@ -92,9 +102,11 @@ def test_empty_cart_currency_is_the_default_currency(auth_client):
     assert response.json()["currency"] == "usd"
 
 
-def test_create_returns_existing_open_cart_with_its_lines(auth_client, cart, product):
+def test_create_returns_existing_open_cart_with_its_lines(
+    auth_client: APIClient, cart: Cart, product: Product
+) -> None:
     # given
-    CartItemFactory(cart=cart, product=product, quantity=2)
+    CartItemFactory.create(cart=cart, product=product, quantity=2)
     # when
     response = auth_client.post(CARTS)
     # then
@@ -105,9 +117,9 @@ def test_create_returns_existing_open_cart_with_its_lines(auth_client, cart, pro
     assert body["total_amount"] == 50_000
 
 
-def test_create_after_checkout_opens_a_new_cart(auth_client, user):
+def test_create_after_checkout_opens_a_new_cart(auth_client: APIClient, user: User) -> None:
     # given
-    old = CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
+    old = CartFactory.create(user=user, status=Cart.Status.CHECKED_OUT)
     # when
     response = auth_client.post(CARTS)
     # then
@@ -116,9 +128,9 @@ def test_create_after_checkout_opens_a_new_cart(auth_client, user):
     assert Cart.objects.filter(user=user, status=Cart.Status.OPEN).count() == 1
 
 
-def test_create_does_not_return_someone_elses_open_cart(auth_client, other_user):
+def test_create_does_not_return_someone_elses_open_cart(auth_client: APIClient, other_user: User) -> None:
     # given
-    theirs = CartFactory(user=other_user)
+    theirs = CartFactory.create(user=other_user)
     # when
     response = auth_client.post(CARTS)
     # then
@@ -129,11 +141,11 @@ def test_create_does_not_return_someone_elses_open_cart(auth_client, other_user)
 # --- GET ----------------------------------------------------------------------------------------
 
 
-def test_list_shows_only_the_callers_carts(auth_client, user, other_user):
+def test_list_shows_only_the_callers_carts(auth_client: APIClient, user: User, other_user: User) -> None:
     # given
-    mine_old = CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
-    mine_open = CartFactory(user=user)
-    CartFactory(user=other_user)
+    mine_old = CartFactory.create(user=user, status=Cart.Status.CHECKED_OUT)
+    mine_open = CartFactory.create(user=user)
+    CartFactory.create(user=other_user)
     # when
     response = auth_client.get(CARTS)
     # then
@@ -141,12 +153,12 @@ def test_list_shows_only_the_callers_carts(auth_client, user, other_user):
     assert {c["id"] for c in response.json()} == {str(mine_old.id), str(mine_open.id)}
 
 
-def test_detail_shape_and_server_side_totals(auth_client, cart):
+def test_detail_shape_and_server_side_totals(auth_client: APIClient, cart: Cart) -> None:
     # given
-    a = ProductFactory(unit_amount=10_000)
-    b = ProductFactory(unit_amount=333)
-    CartItemFactory(cart=cart, product=a, quantity=3)
-    CartItemFactory(cart=cart, product=b, quantity=2)
+    a = ProductFactory.create(unit_amount=10_000)
+    b = ProductFactory.create(unit_amount=333)
+    CartItemFactory.create(cart=cart, product=a, quantity=3)
+    CartItemFactory.create(cart=cart, product=b, quantity=2)
     # when
     response = auth_client.get(cart_url(cart))
     # then
@@ -160,14 +172,14 @@ def test_detail_shape_and_server_side_totals(auth_client, cart):
     assert [line["product"]["id"] for line in lines] == [a.pk, b.pk]
     assert set(lines[0]) == LINE_KEYS
     assert set(lines[0]["product"]) == PRODUCT_KEYS
-    assert lines[0]["product"]["category"]["slug"] == a.category.slug
+    assert lines[0]["product"]["category"]["slug"] == cast(Category, a.category).slug
     assert (lines[0]["unit_amount"], lines[0]["quantity"], lines[0]["line_total"]) == (10_000, 3, 30_000)
     assert (lines[1]["unit_amount"], lines[1]["quantity"], lines[1]["line_total"]) == (333, 2, 666)
 
 
-def test_detail_follows_current_product_price(auth_client, cart, product):
+def test_detail_follows_current_product_price(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # given
-    CartItemFactory(cart=cart, product=product, quantity=2)
+    CartItemFactory.create(cart=cart, product=product, quantity=2)
     assert auth_client.get(cart_url(cart)).json()["total_amount"] == 50_000
     # when
     product.unit_amount = 30_000
@@ -178,7 +190,7 @@ def test_detail_follows_current_product_price(auth_client, cart, product):
     assert response.json()["items"][0]["unit_amount"] == 30_000
 
 
-def test_malformed_or_unknown_cart_id_is_404(auth_client):
+def test_malformed_or_unknown_cart_id_is_404(auth_client: APIClient) -> None:
     # when
     malformed = auth_client.get(f"{CARTS}not-a-uuid/")
     unknown = auth_client.get(f"{CARTS}{uuid.uuid4()}/")
@@ -187,15 +199,17 @@ def test_malformed_or_unknown_cart_id_is_404(auth_client):
     assert_error(unknown, 404, code="cart_not_found")
 
 
-def _build_cart(user, lines: int, status: str = Cart.Status.OPEN) -> Cart:
-    cart = CartFactory(user=user, status=status)
+def _build_cart(user: User, lines: int, status: str = Cart.Status.OPEN) -> Cart:
+    cart = CartFactory.create(user=user, status=status)
     for _ in range(lines):
-        CartItemFactory(cart=cart, quantity=2)
+        CartItemFactory.create(cart=cart, quantity=2)
     return cart
 
 
 @pytest.mark.parametrize("lines", [1, 50])
-def test_detail_query_count_is_constant(auth_client, user, lines, django_assert_max_num_queries):
+def test_detail_query_count_is_constant(
+    auth_client: APIClient, user: User, lines: int, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
     # given
     cart = _build_cart(user, lines)
     # when
@@ -207,7 +221,9 @@ def test_detail_query_count_is_constant(auth_client, user, lines, django_assert_
 
 
 @pytest.mark.parametrize("carts", [1, 50])
-def test_list_query_count_is_constant(auth_client, user, carts, django_assert_max_num_queries):
+def test_list_query_count_is_constant(
+    auth_client: APIClient, user: User, carts: int, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
     # given
     for index in range(carts):
         _build_cart(user, 2, status=Cart.Status.OPEN if index == 0 else Cart.Status.CHECKED_OUT)
@@ -223,7 +239,7 @@ def test_list_query_count_is_constant(auth_client, user, carts, django_assert_ma
 # --- POST /carts/{id}/items/ ------------------------------------------------------------------
 
 
-def test_add_creates_a_line(auth_client, cart, product):
+def test_add_creates_a_line(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # when
     response = auth_client.post(items_url(cart), {"product_id": product.pk, "quantity": 3})
     # then
@@ -236,9 +252,9 @@ def test_add_creates_a_line(auth_client, cart, product):
     assert (item.pk, item.product_id, item.quantity) == (body["id"], product.pk, 3)
 
 
-def test_add_increments_an_existing_line(auth_client, cart, product):
+def test_add_increments_an_existing_line(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
     # when
     response = auth_client.post(items_url(cart), {"product_id": product.pk, "quantity": 5})
     # then
@@ -250,9 +266,11 @@ def test_add_increments_an_existing_line(auth_client, cart, product):
     assert item.quantity == 7
 
 
-def test_add_increment_over_the_line_maximum_is_rejected_and_line_unchanged(auth_client, cart, product):
+def test_add_increment_over_the_line_maximum_is_rejected_and_line_unchanged(
+    auth_client: APIClient, cart: Cart, product: Product
+) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=98)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=98)
     # when
     response = auth_client.post(items_url(cart), {"product_id": product.pk, "quantity": 2})
     # then
@@ -262,7 +280,7 @@ def test_add_increment_over_the_line_maximum_is_rejected_and_line_unchanged(auth
 
 
 @override_settings(CART_MAX_QUANTITY=5)
-def test_line_maximum_follows_the_setting(auth_client, cart, product):
+def test_line_maximum_follows_the_setting(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # when
     too_many = auth_client.post(items_url(cart), {"product_id": product.pk, "quantity": 6})
     just_enough = auth_client.post(items_url(cart), {"product_id": product.pk, "quantity": 5})
@@ -296,7 +314,9 @@ def test_line_maximum_follows_the_setting(auth_client, cart, product):
         ({"product_id": 987_654_321, "quantity": 1}, "product_id"),
     ],
 )
-def test_add_bad_input_is_400_naming_the_field(auth_client, cart, product, payload, field):
+def test_add_bad_input_is_400_naming_the_field(
+    auth_client: APIClient, cart: Cart, product: Product, payload: dict[str, Any], field: str
+) -> None:
     # given
     payload = {k: (product.pk if v == "PRODUCT" else v) for k, v in payload.items()}
     # when
@@ -307,9 +327,9 @@ def test_add_bad_input_is_400_naming_the_field(auth_client, cart, product, paylo
     assert not CartItem.objects.filter(cart=cart).exists()
 
 
-def test_add_inactive_product_is_400_naming_product_id(auth_client, cart):
+def test_add_inactive_product_is_400_naming_product_id(auth_client: APIClient, cart: Cart) -> None:
     # given
-    inactive = ProductFactory(is_active=False)
+    inactive = ProductFactory.create(is_active=False)
     # when
     response = auth_client.post(items_url(cart), {"product_id": inactive.pk, "quantity": 1})
     # then
@@ -317,10 +337,12 @@ def test_add_inactive_product_is_400_naming_product_id(auth_client, cart):
     assert not CartItem.objects.filter(cart=cart).exists()
 
 
-def test_add_product_in_another_currency_is_400_naming_product_id(auth_client, cart, product):
+def test_add_product_in_another_currency_is_400_naming_product_id(
+    auth_client: APIClient, cart: Cart, product: Product
+) -> None:
     # given
-    CartItemFactory(cart=cart, product=product, quantity=1)
-    dollars = ProductFactory(currency="usd")
+    CartItemFactory.create(cart=cart, product=product, quantity=1)
+    dollars = ProductFactory.create(currency="usd")
     # when
     response = auth_client.post(items_url(cart), {"product_id": dollars.pk, "quantity": 1})
     # then
@@ -329,9 +351,9 @@ def test_add_product_in_another_currency_is_400_naming_product_id(auth_client, c
     assert list(CartItem.objects.filter(cart=cart).values_list("product_id", flat=True)) == [product.pk]
 
 
-def test_first_line_sets_the_cart_currency(auth_client, cart):
+def test_first_line_sets_the_cart_currency(auth_client: APIClient, cart: Cart) -> None:
     # given
-    dollars = ProductFactory(currency="usd", unit_amount=500)
+    dollars = ProductFactory.create(currency="usd", unit_amount=500)
     # when
     response = auth_client.post(items_url(cart), {"product_id": dollars.pk, "quantity": 2})
     # then
@@ -339,9 +361,9 @@ def test_first_line_sets_the_cart_currency(auth_client, cart):
     assert auth_client.get(cart_url(cart)).json()["currency"] == "usd"
 
 
-def test_add_line_total_above_the_maximum_order_amount_is_400(auth_client, cart):
+def test_add_line_total_above_the_maximum_order_amount_is_400(auth_client: APIClient, cart: Cart) -> None:
     # given
-    pricey = ProductFactory(unit_amount=50_000_000)
+    pricey = ProductFactory.create(unit_amount=50_000_000)
     # when
     response = auth_client.post(items_url(cart), {"product_id": pricey.pk, "quantity": 2})
     # then
@@ -349,10 +371,12 @@ def test_add_line_total_above_the_maximum_order_amount_is_400(auth_client, cart)
     assert not CartItem.objects.filter(cart=cart).exists()
 
 
-def test_add_increment_pushing_line_total_over_the_maximum_keeps_the_line(auth_client, cart):
+def test_add_increment_pushing_line_total_over_the_maximum_keeps_the_line(
+    auth_client: APIClient, cart: Cart
+) -> None:
     # given
-    pricey = ProductFactory(unit_amount=40_000_000)
-    item = CartItemFactory(cart=cart, product=pricey, quantity=2)
+    pricey = ProductFactory.create(unit_amount=40_000_000)
+    item = CartItemFactory.create(cart=cart, product=pricey, quantity=2)
     # when
     response = auth_client.post(items_url(cart), {"product_id": pricey.pk, "quantity": 1})
     # then
@@ -361,10 +385,10 @@ def test_add_increment_pushing_line_total_over_the_maximum_keeps_the_line(auth_c
     assert item.quantity == 2
 
 
-def test_add_cart_total_above_the_maximum_order_amount_is_400(auth_client, cart):
+def test_add_cart_total_above_the_maximum_order_amount_is_400(auth_client: APIClient, cart: Cart) -> None:
     # given
-    CartItemFactory(cart=cart, product=ProductFactory(unit_amount=60_000_000), quantity=1)
-    other = ProductFactory(unit_amount=50_000_000)
+    CartItemFactory.create(cart=cart, product=ProductFactory.create(unit_amount=60_000_000), quantity=1)
+    other = ProductFactory.create(unit_amount=50_000_000)
     # when
     response = auth_client.post(items_url(cart), {"product_id": other.pk, "quantity": 1})
     # then
@@ -373,9 +397,9 @@ def test_add_cart_total_above_the_maximum_order_amount_is_400(auth_client, cart)
 
 
 @override_settings(MAX_ORDER_AMOUNT=100_000)
-def test_add_exactly_the_maximum_order_amount_is_allowed(auth_client, cart):
+def test_add_exactly_the_maximum_order_amount_is_allowed(auth_client: APIClient, cart: Cart) -> None:
     # given
-    product = ProductFactory(unit_amount=25_000)
+    product = ProductFactory.create(unit_amount=25_000)
     # when
     response = auth_client.post(items_url(cart), {"product_id": product.pk, "quantity": 4})
     # then
@@ -383,14 +407,14 @@ def test_add_exactly_the_maximum_order_amount_is_allowed(auth_client, cart):
     assert auth_client.get(cart_url(cart)).json()["total_amount"] == 100_000
 
 
-def test_add_to_unknown_cart_is_404(auth_client, product):
+def test_add_to_unknown_cart_is_404(auth_client: APIClient, product: Product) -> None:
     # when
     response = auth_client.post(f"{CARTS}{uuid.uuid4()}/items/", {"product_id": product.pk, "quantity": 1})
     # then
     assert_error(response, 404, code="cart_not_found")
 
 
-def test_add_touches_the_cart_updated_at(auth_client, cart, product):
+def test_add_touches_the_cart_updated_at(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # given
     before = cart.updated_at
     # when
@@ -403,9 +427,9 @@ def test_add_touches_the_cart_updated_at(auth_client, cart, product):
 # --- PATCH / DELETE /carts/{id}/items/{item_id}/ ----------------------------------------------
 
 
-def test_update_sets_the_quantity(auth_client, cart, product):
+def test_update_sets_the_quantity(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
     # when
     response = auth_client.patch(item_url(cart, item), {"quantity": 9})
     # then
@@ -418,9 +442,11 @@ def test_update_sets_the_quantity(auth_client, cart, product):
 
 
 @pytest.mark.parametrize("quantity", [None, 0, -3, 1.5, "2", "abc", 100, 10**12, False])
-def test_update_bad_quantity_is_400_and_line_unchanged(auth_client, cart, product, quantity):
+def test_update_bad_quantity_is_400_and_line_unchanged(
+    auth_client: APIClient, cart: Cart, product: Product, quantity: float | str | None
+) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
     # when
     response = auth_client.patch(item_url(cart, item), {"quantity": quantity})
     # then
@@ -429,19 +455,23 @@ def test_update_bad_quantity_is_400_and_line_unchanged(auth_client, cart, produc
     assert item.quantity == 2
 
 
-def test_update_without_quantity_is_400(auth_client, cart, product):
+def test_update_without_quantity_is_400(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
     # when
     response = auth_client.patch(item_url(cart, item), {})
     # then
     assert_error(response, 400, field="quantity")
 
 
-def test_update_cart_total_over_the_maximum_is_400_and_line_unchanged(auth_client, cart):
+def test_update_cart_total_over_the_maximum_is_400_and_line_unchanged(
+    auth_client: APIClient, cart: Cart
+) -> None:
     # given
-    CartItemFactory(cart=cart, product=ProductFactory(unit_amount=60_000_000), quantity=1)
-    item = CartItemFactory(cart=cart, product=ProductFactory(unit_amount=20_000_000), quantity=1)
+    CartItemFactory.create(cart=cart, product=ProductFactory.create(unit_amount=60_000_000), quantity=1)
+    item = CartItemFactory.create(
+        cart=cart, product=ProductFactory.create(unit_amount=20_000_000), quantity=1
+    )
     # when
     response = auth_client.patch(item_url(cart, item), {"quantity": 3})
     # then
@@ -450,7 +480,7 @@ def test_update_cart_total_over_the_maximum_is_400_and_line_unchanged(auth_clien
     assert item.quantity == 1
 
 
-def test_update_unknown_or_malformed_line_is_404(auth_client, cart):
+def test_update_unknown_or_malformed_line_is_404(auth_client: APIClient, cart: Cart) -> None:
     # when
     unknown = auth_client.patch(f"{items_url(cart)}987654/", {"quantity": 1})
     malformed = auth_client.patch(f"{items_url(cart)}abc/", {"quantity": 1})
@@ -461,10 +491,10 @@ def test_update_unknown_or_malformed_line_is_404(auth_client, cart):
     assert_error(huge, 404)
 
 
-def test_remove_deletes_the_line(auth_client, cart, product):
+def test_remove_deletes_the_line(auth_client: APIClient, cart: Cart, product: Product) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
-    keep = CartItemFactory(cart=cart, quantity=1)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
+    keep = CartItemFactory.create(cart=cart, quantity=1)
     # when
     response = auth_client.delete(item_url(cart, item))
     # then
@@ -477,13 +507,13 @@ def test_remove_deletes_the_line(auth_client, cart, product):
 
 
 @pytest.fixture
-def checked_out(user, product):
-    cart = CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
+def checked_out(user: User, product: Product) -> tuple[Cart, CartItem]:
+    cart = CartFactory.create(user=user, status=Cart.Status.CHECKED_OUT)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
     return cart, item
 
 
-def test_checked_out_cart_is_readable(auth_client, checked_out):
+def test_checked_out_cart_is_readable(auth_client: APIClient, checked_out: tuple[Cart, CartItem]) -> None:
     # given
     cart, _ = checked_out
     # when
@@ -494,7 +524,9 @@ def test_checked_out_cart_is_readable(auth_client, checked_out):
     assert response.json()["item_count"] == 2
 
 
-def test_checked_out_cart_rejects_add(auth_client, checked_out, product):
+def test_checked_out_cart_rejects_add(
+    auth_client: APIClient, checked_out: tuple[Cart, CartItem], product: Product
+) -> None:
     # given
     cart, item = checked_out
     # when
@@ -505,7 +537,9 @@ def test_checked_out_cart_rejects_add(auth_client, checked_out, product):
     assert item.quantity == 2
 
 
-def test_checked_out_cart_rejects_update_and_remove(auth_client, checked_out):
+def test_checked_out_cart_rejects_update_and_remove(
+    auth_client: APIClient, checked_out: tuple[Cart, CartItem]
+) -> None:
     # given
     cart, item = checked_out
     # when
@@ -521,9 +555,11 @@ def test_checked_out_cart_rejects_update_and_remove(auth_client, checked_out):
 # --- authentication and ownership -------------------------------------------------------------
 
 
-def test_every_cart_endpoint_needs_authentication(api_client, cart, product):
+def test_every_cart_endpoint_needs_authentication(
+    api_client: APIClient, cart: Cart, product: Product
+) -> None:
     # given
-    item = CartItemFactory(cart=cart, product=product, quantity=1)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=1)
     calls = [
         ("get", CARTS, None),
         ("post", CARTS, None),
@@ -542,13 +578,13 @@ def test_every_cart_endpoint_needs_authentication(api_client, cart, product):
 
 
 @pytest.fixture
-def their_cart(other_user, product):
-    cart = CartFactory(user=other_user)
-    item = CartItemFactory(cart=cart, product=product, quantity=2)
+def their_cart(other_user: User, product: Product) -> tuple[Cart, CartItem]:
+    cart = CartFactory.create(user=other_user)
+    item = CartItemFactory.create(cart=cart, product=product, quantity=2)
     return cart, item
 
 
-def test_someone_elses_cart_is_404_on_read(auth_client, their_cart):
+def test_someone_elses_cart_is_404_on_read(auth_client: APIClient, their_cart: tuple[Cart, CartItem]) -> None:
     # given
     cart, _ = their_cart
     # when
@@ -558,7 +594,9 @@ def test_someone_elses_cart_is_404_on_read(auth_client, their_cart):
     assert str(cart.id) not in response.content.decode()
 
 
-def test_someone_elses_cart_is_404_on_every_write(auth_client, their_cart, product):
+def test_someone_elses_cart_is_404_on_every_write(
+    auth_client: APIClient, their_cart: tuple[Cart, CartItem], product: Product
+) -> None:
     # given
     cart, item = their_cart
     # when
@@ -577,7 +615,9 @@ def test_someone_elses_cart_is_404_on_every_write(auth_client, their_cart, produ
     assert not cart.orders.exists()
 
 
-def test_someone_elses_line_through_my_cart_is_404(auth_client, cart, their_cart):
+def test_someone_elses_line_through_my_cart_is_404(
+    auth_client: APIClient, cart: Cart, their_cart: tuple[Cart, CartItem]
+) -> None:
     # given
     _, their_item = their_cart
     # when
@@ -590,7 +630,9 @@ def test_someone_elses_line_through_my_cart_is_404(auth_client, cart, their_cart
     assert their_item.quantity == 2
 
 
-def test_validation_does_not_reveal_whether_a_cart_exists(auth_client, their_cart):
+def test_validation_does_not_reveal_whether_a_cart_exists(
+    auth_client: APIClient, their_cart: tuple[Cart, CartItem]
+) -> None:
     # given: no hint about the cart's existence leaks through validation order
     cart, _ = their_cart
     # when

@@ -47,9 +47,9 @@ def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def test_concurrent_create_yields_one_open_cart():
+def test_concurrent_create_yields_one_open_cart() -> None:
     # given
-    user = UserFactory()
+    user = UserFactory.create()
     clients = [client_for(user) for _ in range(THREADS)]
     # when
     responses = run_together(THREADS, lambda i: clients[i].post("/api/v1/carts/"))
@@ -60,9 +60,9 @@ def test_concurrent_create_yields_one_open_cart():
     assert Cart.objects.filter(user=user).count() == 1
 
 
-def test_create_losing_the_insert_race_returns_the_winner():
+def test_create_losing_the_insert_race_returns_the_winner() -> None:
     # given: another transaction has inserted the user's open cart but not committed yet
-    user = UserFactory()
+    user = UserFactory.create()
     inserted, release = threading.Event(), threading.Event()
     winner: dict[str, Any] = {}
 
@@ -102,12 +102,12 @@ def test_create_losing_the_insert_race_returns_the_winner():
     assert Cart.objects.filter(user=user).count() == 1
 
 
-def test_concurrent_adds_to_an_existing_line_all_count():
+def test_concurrent_adds_to_an_existing_line_all_count() -> None:
     # given
-    user = UserFactory()
-    cart = CartFactory(user=user)
-    product = ProductFactory()
-    CartItemFactory(cart=cart, product=product, quantity=1)
+    user = UserFactory.create()
+    cart = CartFactory.create(user=user)
+    product = ProductFactory.create()
+    CartItemFactory.create(cart=cart, product=product, quantity=1)
     clients = [client_for(user) for _ in range(THREADS)]
     url = f"/api/v1/carts/{cart.id}/items/"
     # when
@@ -119,11 +119,11 @@ def test_concurrent_adds_to_an_existing_line_all_count():
     assert CartItem.objects.get(cart=cart, product=product).quantity == 1 + THREADS
 
 
-def test_concurrent_adds_of_a_new_product_make_one_summed_line():
+def test_concurrent_adds_of_a_new_product_make_one_summed_line() -> None:
     # given
-    user = UserFactory()
-    cart = CartFactory(user=user)
-    product = ProductFactory()
+    user = UserFactory.create()
+    cart = CartFactory.create(user=user)
+    product = ProductFactory.create()
     clients = [client_for(user) for _ in range(THREADS)]
     url = f"/api/v1/carts/{cart.id}/items/"
     # when
@@ -137,12 +137,12 @@ def test_concurrent_adds_of_a_new_product_make_one_summed_line():
     assert lines[0].quantity == sum(range(1, THREADS + 1))
 
 
-def test_concurrent_adds_near_the_line_maximum_never_overshoot():
+def test_concurrent_adds_near_the_line_maximum_never_overshoot() -> None:
     # given
-    user = UserFactory()
-    cart = CartFactory(user=user)
-    product = ProductFactory()
-    CartItemFactory(cart=cart, product=product, quantity=95)
+    user = UserFactory.create()
+    cart = CartFactory.create(user=user)
+    product = ProductFactory.create()
+    CartItemFactory.create(cart=cart, product=product, quantity=95)
     clients = [client_for(user) for _ in range(THREADS)]
     url = f"/api/v1/carts/{cart.id}/items/"
     # when
@@ -156,13 +156,13 @@ def test_concurrent_adds_near_the_line_maximum_never_overshoot():
     assert CartItem.objects.get(cart=cart, product=product).quantity == 99
 
 
-def test_concurrent_add_update_and_remove_serialise_on_the_cart():
+def test_concurrent_add_update_and_remove_serialise_on_the_cart() -> None:
     # given
-    user = UserFactory()
-    cart = CartFactory(user=user)
-    product = ProductFactory()
-    item = CartItemFactory(cart=cart, product=product, quantity=5)
-    others = [CartItemFactory(cart=cart, quantity=1) for _ in range(3)]
+    user = UserFactory.create()
+    cart = CartFactory.create(user=user)
+    product = ProductFactory.create()
+    item = CartItemFactory.create(cart=cart, product=product, quantity=5)
+    others = [CartItemFactory.create(cart=cart, quantity=1) for _ in range(3)]
     clients = [client_for(user) for _ in range(8)]
     base = f"/api/v1/carts/{cart.id}/items/"
 

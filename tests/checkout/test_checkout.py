@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import pytest
+import stripe
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import SettingsWrapper
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from catalog.models import Product
 from checkout.models import Cart, Order, OrderEvent, OrderItem
 from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart, order_of
 from tests.factories import CartItemFactory, ProductFactory
+from tests.stripe_fixtures import FakeStripeServer
 
 pytestmark = pytest.mark.django_db
 
 
-def _sessions(stripe_client) -> list:
+def _sessions(stripe_client: stripe.StripeClient) -> list:
     return [s.to_dict() for s in stripe_client.v1.checkout.sessions.list({"limit": 100}).data]
 
 
-def test_checkout_creates_pending_order_items_and_one_session(stripe_env, stripe_client, user, auth_client):
+def test_checkout_creates_pending_order_items_and_one_session(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User, auth_client: APIClient
+) -> None:
     # given
     cart = make_cart(user, lines=2, quantity=3, unit_amount=10_000)
 
@@ -37,14 +45,14 @@ def test_checkout_creates_pending_order_items_and_one_session(stripe_env, stripe
     assert body == {
         "order_id": str(order.pk),
         "order_number": order.number,
-        "session_id": order.stripe_session_id,
+        "session_id": order.provider_session_id,
         "checkout_url": order.checkout_url,
         "expires_at": body["expires_at"],
     }
     assert OrderItem.objects.filter(order=order).count() == 2
     assert {i.line_total for i in order.items.all()} == {30_000}
     [session] = _sessions(stripe_client)
-    assert session["id"] == order.stripe_session_id
+    assert session["id"] == order.provider_session_id
     assert session["client_reference_id"] == str(order.pk)
     assert session["metadata"] == {"order_id": str(order.pk), "order_number": order.number}
     assert session["amount_total"] == 60_000
@@ -53,7 +61,9 @@ def test_checkout_creates_pending_order_items_and_one_session(stripe_env, stripe
     assert Cart.objects.get(pk=cart.pk).status == Cart.Status.OPEN
 
 
-def test_checkout_again_unchanged_returns_same_session(stripe_env, stripe_client, user, auth_client):
+def test_checkout_again_unchanged_returns_same_session(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User, auth_client: APIClient
+) -> None:
     # given
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
@@ -68,7 +78,13 @@ def test_checkout_again_unchanged_returns_same_session(stripe_env, stripe_client
     assert Order.objects.filter(cart=cart).count() == 1
 
 
-def test_checkout_session_about_to_expire_is_replaced(stripe_env, stripe_client, user, auth_client, settings):
+def test_checkout_session_about_to_expire_is_replaced(
+    stripe_env: FakeStripeServer,
+    stripe_client: stripe.StripeClient,
+    user: User,
+    auth_client: APIClient,
+    settings: SettingsWrapper,
+) -> None:
     # given: every session counts as "about to expire"
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
@@ -84,11 +100,13 @@ def test_checkout_session_about_to_expire_is_replaced(stripe_env, stripe_client,
     assert Order.objects.get(pk=first["order_id"]).status == Order.Status.CANCELLED
 
 
-def test_changed_cart_expires_old_session_and_cancels_old_order(stripe_env, stripe_client, user, auth_client):
+def test_changed_cart_expires_old_session_and_cancels_old_order(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User, auth_client: APIClient
+) -> None:
     # given
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
-    CartItemFactory(cart=cart, product=ProductFactory(unit_amount=500))
+    CartItemFactory.create(cart=cart, product=ProductFactory.create(unit_amount=500))
 
     # when
     second = auth_client.post(checkout_url(cart))
@@ -109,7 +127,9 @@ def test_changed_cart_expires_old_session_and_cancels_old_order(stripe_env, stri
     assert refused.json()["error"]["code"] == "checkout_session_expired"
 
 
-def test_price_change_counts_as_changed_content(stripe_env, user, auth_client):
+def test_price_change_counts_as_changed_content(
+    stripe_env: FakeStripeServer, user: User, auth_client: APIClient
+) -> None:
     # given
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
@@ -123,12 +143,14 @@ def test_price_change_counts_as_changed_content(stripe_env, user, auth_client):
     assert second.json()["order_id"] != first["order_id"]
 
 
-def test_cart_paid_meanwhile_is_409_and_order_becomes_paid(stripe_env, stripe_client, user, auth_client):
+def test_cart_paid_meanwhile_is_409_and_order_becomes_paid(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User, auth_client: APIClient
+) -> None:
     # given: paid at Stripe, webhook not delivered (no webhook_url configured)
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
     assert stripe_env.pay(first["session_id"], CARD_OK).status_code == 200
-    CartItemFactory(cart=cart, product=ProductFactory())
+    CartItemFactory.create(cart=cart, product=ProductFactory.create())
 
     # when
     response = auth_client.post(checkout_url(cart))
@@ -139,19 +161,21 @@ def test_cart_paid_meanwhile_is_409_and_order_becomes_paid(stripe_env, stripe_cl
     assert len(_sessions(stripe_client)) == 1
     order = Order.objects.get(pk=first["order_id"])
     assert order.status == Order.Status.PAID
-    assert order.stripe_payment_intent_id.startswith("pi_")
+    assert order.payment_id.startswith("pi_")
     assert Cart.objects.get(pk=cart.pk).status == Cart.Status.CHECKED_OUT
     assert order.events.filter(to_status="paid").count() == 1
     # and the cart, now checked out, cannot be checked out again
     assert auth_client.post(checkout_url(cart)).status_code == 409
 
 
-def test_async_payment_processing_blocks_a_new_session(stripe_env, stripe_client, user, auth_client):
+def test_async_payment_processing_blocks_a_new_session(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User, auth_client: APIClient
+) -> None:
     # given
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
     stripe_env.pay(first["session_id"], CARD_ASYNC)
-    CartItemFactory(cart=cart, product=ProductFactory())
+    CartItemFactory.create(cart=cart, product=ProductFactory.create())
 
     # when
     response = auth_client.post(checkout_url(cart))
@@ -163,12 +187,14 @@ def test_async_payment_processing_blocks_a_new_session(stripe_env, stripe_client
     assert Order.objects.get(pk=first["order_id"]).status == Order.Status.PENDING
 
 
-def test_expired_session_marks_old_order_expired(stripe_env, stripe_client, user, auth_client):
+def test_expired_session_marks_old_order_expired(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User, auth_client: APIClient
+) -> None:
     # given: Stripe expired the session but the webhook never came, and the cart changed
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
     stripe_client.v1.checkout.sessions.expire(first["session_id"])
-    CartItemFactory(cart=cart, product=ProductFactory())
+    CartItemFactory.create(cart=cart, product=ProductFactory.create())
 
     # when
     response = auth_client.post(checkout_url(cart))
@@ -183,35 +209,42 @@ def test_expired_session_marks_old_order_expired(stripe_env, stripe_client, user
     [
         (lambda cart: None, "cart_empty"),
         (
-            lambda cart: CartItemFactory(cart=cart, product=ProductFactory(is_active=False)),
+            lambda cart: CartItemFactory.create(cart=cart, product=ProductFactory.create(is_active=False)),
             "product_unavailable",
         ),
         (
             lambda cart: [
-                CartItemFactory(cart=cart, product=ProductFactory(currency="inr")),
-                CartItemFactory(cart=cart, product=ProductFactory(currency="usd")),
+                CartItemFactory.create(cart=cart, product=ProductFactory.create(currency="inr")),
+                CartItemFactory.create(cart=cart, product=ProductFactory.create(currency="usd")),
             ],
             "currency_mismatch",
         ),
         (
-            lambda cart: CartItemFactory(
-                cart=cart, product=ProductFactory(unit_amount=99_999_999), quantity=2
+            lambda cart: CartItemFactory.create(
+                cart=cart, product=ProductFactory.create(unit_amount=99_999_999), quantity=2
             ),
             "order_too_large",
         ),
         (
-            lambda cart: CartItemFactory(cart=cart, product=ProductFactory(unit_amount=49), quantity=1),
+            lambda cart: CartItemFactory.create(
+                cart=cart, product=ProductFactory.create(unit_amount=49), quantity=1
+            ),
             "order_too_small",
         ),
     ],
 )
 def test_uncheckoutable_carts_are_400_and_call_no_stripe(
-    stripe_env, stripe_client, user, auth_client, setup, code
-):
+    stripe_env: FakeStripeServer,
+    stripe_client: stripe.StripeClient,
+    user: User,
+    auth_client: APIClient,
+    setup: Callable[[Cart], object],
+    code: str,
+) -> None:
     # given
     from tests.factories import CartFactory
 
-    cart = CartFactory(user=user)
+    cart = CartFactory.create(user=user)
     setup(cart)
 
     # when
@@ -224,21 +257,27 @@ def test_uncheckoutable_carts_are_400_and_call_no_stripe(
     assert _sessions(stripe_client) == []
 
 
-def test_someone_elses_cart_is_404(stripe_env, stripe_client, other_user, auth_client):
+def test_someone_elses_cart_is_404(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, other_user: User, auth_client: APIClient
+) -> None:
     cart = make_cart(other_user)
     response = auth_client.post(checkout_url(cart))
     assert response.status_code == 404
     assert _sessions(stripe_client) == []
 
 
-def test_unauthenticated_is_401(api_client, user):
+def test_unauthenticated_is_401(api_client: APIClient, user: User) -> None:
     cart = make_cart(user)
     assert api_client.post(checkout_url(cart)).status_code == 401
 
 
 def test_query_count_does_not_depend_on_the_number_of_lines(
-    stripe_env, user, other_user, auth_client, other_client
-):
+    stripe_env: FakeStripeServer,
+    user: User,
+    other_user: User,
+    auth_client: APIClient,
+    other_client: APIClient,
+) -> None:
     # given
     small, large = make_cart(user, lines=1), make_cart(other_user, lines=30)
 
@@ -268,8 +307,15 @@ def _closed_port() -> int:
     ],
 )
 def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
-    stripe_env, stripe_client, settings, user, auth_client, fault, status, code
-):
+    stripe_env: FakeStripeServer,
+    stripe_client: stripe.StripeClient,
+    settings: SettingsWrapper,
+    user: User,
+    auth_client: APIClient,
+    fault: str,
+    status: int,
+    code: str,
+) -> None:
     # given
     cart = make_cart(user)
     if fault == "500":
@@ -314,8 +360,14 @@ def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
 
 @pytest.mark.parametrize(("ttl_minutes", "expected_minutes"), [(30, 31), (90, 90), (48 * 60, 24 * 60 - 1)])
 def test_session_lifetime_stays_inside_stripes_window(
-    stripe_env, stripe_client, settings, user, auth_client, ttl_minutes, expected_minutes
-):
+    stripe_env: FakeStripeServer,
+    stripe_client: stripe.StripeClient,
+    settings: SettingsWrapper,
+    user: User,
+    auth_client: APIClient,
+    ttl_minutes: int,
+    expected_minutes: int,
+) -> None:
     # given: any configured lifetime, even one Stripe would refuse
     settings.CHECKOUT_SESSION_TTL_MINUTES = ttl_minutes
     cart = make_cart(user)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import pytest
+import stripe
 
+from accounts.models import User
 from checkout.models import Order
 from tests.checkout.conftest import checkout_url, make_cart, run_concurrently
 from tests.conftest import client_for
+from tests.stripe_fixtures import FakeStripeServer
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
-def test_twenty_concurrent_checkouts_make_one_order_and_one_session(stripe_env, stripe_client, user):
+def test_twenty_concurrent_checkouts_make_one_order_and_one_session(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, user: User
+) -> None:
     # given: 20 devices/tabs, each with its own client and JWT
     cart = make_cart(user, lines=3)
     clients = [client_for(user) for _ in range(20)]

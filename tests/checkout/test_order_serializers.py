@@ -9,8 +9,11 @@ and not the other, or a datetime rendered differently, fails.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
 
 import pytest
+from django.db.models import Model
+from pytest_django import DjangoAssertNumQueries
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
@@ -27,23 +30,26 @@ from tests.checkout.backoffice import make_order
 pytestmark = pytest.mark.django_db
 
 
-def _generic(serializer: serializers.Serializer, instance) -> dict:
+def _generic(serializer: serializers.Serializer, instance: Model) -> dict:
     """DRF's own field-by-field output for `serializer`, nested serializers included."""
     data = serializers.Serializer.to_representation(serializer, instance)
     for name in ("items", "events"):
         if name in data:
-            child = serializer.fields[name].child
-            rows = getattr(instance, serializer.fields[name].source)
+            # `items` and `events` are declared many=True: ListSerializers of a Serializer, by name
+            child = cast(
+                serializers.Serializer, cast("serializers.ListSerializer[Any]", serializer.fields[name]).child
+            )
+            rows = getattr(instance, cast(str, serializer.fields[name].source))
             data[name] = [serializers.Serializer.to_representation(child, row) for row in rows]
     return data
 
 
-def _bytes(data) -> bytes:
+def _bytes(data: object) -> bytes:
     return JSONRenderer().render(data)
 
 
 @pytest.mark.parametrize("status", [Order.Status.PENDING, Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED])
-def test_order_dict_is_what_the_declared_fields_give(status):
+def test_order_dict_is_what_the_declared_fields_give(status: str) -> None:
     # given: an order as the API loads it, with and without paid_at / session expiry
     order = make_order(status=status, amount_refunded=1000 if status == "partially_refunded" else 0)
     Order.objects.filter(pk=order.pk).update(
@@ -63,11 +69,12 @@ def test_order_dict_is_what_the_declared_fields_give(status):
     assert direct["events"]
 
 
-def test_item_and_event_dicts_are_what_the_declared_fields_give():
+def test_item_and_event_dicts_are_what_the_declared_fields_give() -> None:
     # given
     order = make_order()
     item, event = order.items.get(), order.events.first()
     # when / then
+    row: Any  # an item for the item serializer, an event for the event serializer
     for serializer, row in ((OrderItemSerializer(), item), (OrderEventSerializer(), event)):
         direct = serializer.to_representation(row)
         generic = serializers.Serializer.to_representation(serializer, row)
@@ -83,11 +90,13 @@ def test_item_and_event_dicts_are_what_the_declared_fields_give():
         datetime(2026, 11, 29, 21, 5, tzinfo=timezone(timedelta(hours=5, minutes=30))),
     ],
 )
-def test_datetimes_render_as_drf_renders_them(value):
+def test_datetimes_render_as_drf_renders_them(value: datetime) -> None:
     assert iso_utc(value) == serializers.DateTimeField().to_representation(value)
 
 
-def test_an_order_loaded_without_the_selector_serializes_the_same(django_assert_num_queries):
+def test_an_order_loaded_without_the_selector_serializes_the_same(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
     # given: the same order through the selector's prefetch and as a plain row
     order = make_order()
     prefetched = orders_for_user(user=order.user).get(pk=order.pk)

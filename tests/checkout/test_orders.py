@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import itertools
 import socket
+from typing import cast
 
 import pytest
 import stripe
+from pytest_django import DjangoAssertNumQueries
+from pytest_django.fixtures import SettingsWrapper
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from checkout.models import Cart, Order, OrderEvent, OrderItem
-from checkout.states import ALLOWED_TRANSITIONS, order_transition, transition_allowed
+from checkout.services.transitions import order_transition
+from checkout.states import TRANSITIONS, transition_allowed
 from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart
 from tests.factories import CartFactory, ProductFactory
+from tests.stripe_fixtures import FakeStripeServer
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/orders/"
 
 
-def _order(user, *, items: int = 1, status: str = Order.Status.PENDING, events: int = 1) -> Order:
-    cart = CartFactory(user=user, status=Cart.Status.CHECKED_OUT)
+def _order(user: User, *, items: int = 1, status: str = Order.Status.PENDING, events: int = 1) -> Order:
+    cart = CartFactory.create(user=user, status=Cart.Status.CHECKED_OUT)
     order = Order.objects.create(
         number=f"SA-T{Order.objects.count():07d}",
         user=user,
@@ -33,7 +40,7 @@ def _order(user, *, items: int = 1, status: str = Order.Status.PENDING, events: 
         [
             OrderItem(
                 order=order,
-                product=ProductFactory(),
+                product=ProductFactory.create(),
                 name=f"P{i}",
                 unit_amount=100,
                 quantity=1,
@@ -54,7 +61,7 @@ def _order(user, *, items: int = 1, status: str = Order.Status.PENDING, events: 
 # ------------------------------------------------------------------ state machine
 
 
-def test_state_machine_allows_exactly_the_table():
+def test_state_machine_allows_exactly_the_table() -> None:
     allowed = {
         ("pending", "paid"),
         ("pending", "failed"),
@@ -67,11 +74,11 @@ def test_state_machine_allows_exactly_the_table():
     }
     for frm, to in itertools.product(Order.Status.values, repeat=2):
         assert transition_allowed(frm, to) is ((frm, to) in allowed), (frm, to)
-    assert set(ALLOWED_TRANSITIONS) <= set(Order.Status.values)
+    assert set(TRANSITIONS) <= set(Order.Status.values)
 
 
 @pytest.mark.parametrize(("frm", "to"), list(itertools.product(Order.Status.values, repeat=2)))
-def test_order_transition_applies_only_allowed_pairs(user, frm, to):
+def test_order_transition_applies_only_allowed_pairs(user: User, frm: str, to: str) -> None:
     # given
     order = _order(user, status=frm, events=0)
 
@@ -88,7 +95,7 @@ def test_order_transition_applies_only_allowed_pairs(user, frm, to):
 # ------------------------------------------------------------------ list and detail
 
 
-def test_list_is_owner_only_newest_first(user, other_user, auth_client):
+def test_list_is_owner_only_newest_first(user: User, other_user: User, auth_client: APIClient) -> None:
     # given
     older, newer = _order(user), _order(user)
     _order(other_user)
@@ -110,7 +117,7 @@ def test_list_is_owner_only_newest_first(user, other_user, auth_client):
     assert {"id", "number", "status", "currency", "total_amount", "created_at", "paid_at"} <= first.keys()
 
 
-def test_list_status_filter_and_bad_status(user, auth_client):
+def test_list_status_filter_and_bad_status(user: User, auth_client: APIClient) -> None:
     # given
     paid = _order(user, status=Order.Status.PAID)
     _order(user, status=Order.Status.PENDING)
@@ -125,7 +132,7 @@ def test_list_status_filter_and_bad_status(user, auth_client):
     assert "status" in bad.json()["fields"]
 
 
-def test_list_paginates(user, auth_client):
+def test_list_paginates(user: User, auth_client: APIClient) -> None:
     for _ in range(3):
         _order(user)
     page = auth_client.get(ORDERS, {"page_size": 2}).json()
@@ -136,7 +143,9 @@ def test_list_paginates(user, auth_client):
 
 
 @pytest.mark.parametrize("orders", [1, 50])
-def test_list_query_count_is_constant(user, auth_client, django_assert_max_num_queries, orders):
+def test_list_query_count_is_constant(
+    user: User, auth_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries, orders: int
+) -> None:
     for _ in range(orders):
         _order(user, items=2, events=2)
     with django_assert_max_num_queries(4):
@@ -145,7 +154,9 @@ def test_list_query_count_is_constant(user, auth_client, django_assert_max_num_q
 
 
 @pytest.mark.parametrize("items", [1, 50])
-def test_detail_query_count_is_constant(user, auth_client, django_assert_max_num_queries, items):
+def test_detail_query_count_is_constant(
+    user: User, auth_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries, items: int
+) -> None:
     order = _order(user, items=items, events=3)
     with django_assert_max_num_queries(4):
         response = auth_client.get(f"{ORDERS}{order.pk}/")
@@ -154,12 +165,12 @@ def test_detail_query_count_is_constant(user, auth_client, django_assert_max_num
     assert len(response.json()["events"]) == 3
 
 
-def test_detail_of_someone_elses_order_is_404(other_user, auth_client):
+def test_detail_of_someone_elses_order_is_404(other_user: User, auth_client: APIClient) -> None:
     order = _order(other_user)
     assert auth_client.get(f"{ORDERS}{order.pk}/").status_code == 404
 
 
-def test_orders_need_authentication(api_client, user):
+def test_orders_need_authentication(api_client: APIClient, user: User) -> None:
     order = _order(user)
     assert api_client.get(ORDERS).status_code == 401
     assert api_client.get(f"{ORDERS}{order.pk}/").status_code == 401
@@ -171,17 +182,19 @@ def test_orders_need_authentication(api_client, user):
 
 
 @pytest.fixture
-def checked_out(stripe_env, user, auth_client) -> Order:
+def checked_out(stripe_env: FakeStripeServer, user: User, auth_client: APIClient) -> Order:
     cart = make_cart(user)
     return Order.objects.get(pk=auth_client.post(checkout_url(cart)).json()["order_id"])
 
 
-def test_confirm_paid_session_marks_paid(stripe_env, auth_client, checked_out):
+def test_confirm_paid_session_marks_paid(
+    stripe_env: FakeStripeServer, auth_client: APIClient, checked_out: Order
+) -> None:
     # given
-    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+    stripe_env.pay(cast(str, checked_out.provider_session_id), CARD_OK)
 
     # when
-    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.provider_session_id})
 
     # then
     assert response.status_code == 200
@@ -192,49 +205,54 @@ def test_confirm_paid_session_marks_paid(stripe_env, auth_client, checked_out):
 
 
 @pytest.mark.parametrize("card", [None, CARD_ASYNC])
-def test_confirm_unpaid_session_is_200_still_pending(stripe_env, auth_client, checked_out, card):
+def test_confirm_unpaid_session_is_200_still_pending(
+    stripe_env: FakeStripeServer, auth_client: APIClient, checked_out: Order, card: str | None
+) -> None:
     if card:
-        stripe_env.pay(checked_out.stripe_session_id, card)
-    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+        stripe_env.pay(cast(str, checked_out.provider_session_id), card)
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.provider_session_id})
     assert response.status_code == 200
     assert response.json()["status"] == "pending"
     assert OrderEvent.objects.count() == 0
 
 
 def test_confirm_foreign_or_unknown_session_is_404_without_asking_stripe(
-    stripe_env, stripe_client, other_client, checked_out
-):
+    stripe_env: FakeStripeServer,
+    stripe_client: stripe.StripeClient,
+    other_client: APIClient,
+    checked_out: Order,
+) -> None:
     # given: the next request Stripe receives fails
     stripe_env.faults(fail_next=1, status=500)
 
     # when
-    foreign = other_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    foreign = other_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.provider_session_id})
     unknown = other_client.post(f"{ORDERS}confirm/", {"session_id": "cs_test_unknown"})
 
     # then: 404, and the armed fault is still waiting: Stripe was never asked
     assert (foreign.status_code, unknown.status_code) == (404, 404)
     with pytest.raises(stripe.APIError):
-        stripe_client.v1.checkout.sessions.retrieve(checked_out.stripe_session_id)
+        stripe_client.v1.checkout.sessions.retrieve(cast(str, checked_out.provider_session_id))
 
 
-def test_confirm_without_session_id_is_400(stripe_env, auth_client):
+def test_confirm_without_session_id_is_400(stripe_env: FakeStripeServer, auth_client: APIClient) -> None:
     response = auth_client.post(f"{ORDERS}confirm/", {})
     assert response.status_code == 400
     assert "session_id" in response.json()["fields"]
 
 
 def test_confirm_with_stripe_unreachable_is_503_and_order_stays_pending(
-    stripe_env, settings, auth_client, checked_out
-):
+    stripe_env: FakeStripeServer, settings: SettingsWrapper, auth_client: APIClient, checked_out: Order
+) -> None:
     # given
-    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+    stripe_env.pay(cast(str, checked_out.provider_session_id), CARD_OK)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
 
     # when
-    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.provider_session_id})
 
     # then
     assert response.status_code == 503
@@ -242,11 +260,13 @@ def test_confirm_with_stripe_unreachable_is_503_and_order_stays_pending(
     assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
 
 
-def test_confirm_with_stripe_timeout_is_503(stripe_env, settings, auth_client, checked_out):
+def test_confirm_with_stripe_timeout_is_503(
+    stripe_env: FakeStripeServer, settings: SettingsWrapper, auth_client: APIClient, checked_out: Order
+) -> None:
     settings.STRIPE_TIMEOUT_SECONDS = 0.3
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     stripe_env.faults(latency_ms=800)
-    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+    response = auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.provider_session_id})
     assert response.status_code == 503
     assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
 
@@ -254,29 +274,41 @@ def test_confirm_with_stripe_timeout_is_503(stripe_env, settings, auth_client, c
 # ------------------------------------------------------------------ cancel
 
 
-def test_cancel_pending_expires_session(stripe_env, stripe_client, auth_client, checked_out):
+def test_cancel_pending_expires_session(
+    stripe_env: FakeStripeServer,
+    stripe_client: stripe.StripeClient,
+    auth_client: APIClient,
+    checked_out: Order,
+) -> None:
     # when
     response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
 
     # then
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    assert stripe_client.v1.checkout.sessions.retrieve(checked_out.stripe_session_id)["status"] == "expired"
-    assert stripe_env.pay(checked_out.stripe_session_id, CARD_OK).status_code == 400
+    assert (
+        stripe_client.v1.checkout.sessions.retrieve(cast(str, checked_out.provider_session_id))["status"]
+        == "expired"
+    )
+    assert stripe_env.pay(cast(str, checked_out.provider_session_id), CARD_OK).status_code == 400
     assert Cart.objects.get(pk=checked_out.cart_id).status == Cart.Status.OPEN
 
 
-def test_cancel_paid_order_is_409(stripe_env, auth_client, checked_out):
-    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
-    auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.stripe_session_id})
+def test_cancel_paid_order_is_409(
+    stripe_env: FakeStripeServer, auth_client: APIClient, checked_out: Order
+) -> None:
+    stripe_env.pay(cast(str, checked_out.provider_session_id), CARD_OK)
+    auth_client.post(f"{ORDERS}confirm/", {"session_id": checked_out.provider_session_id})
     response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
     assert response.status_code == 409
     assert response.json()["code"] == "order_not_pending"
 
 
-def test_cancel_of_a_session_paid_meanwhile_fulfils_and_is_409(stripe_env, auth_client, checked_out):
+def test_cancel_of_a_session_paid_meanwhile_fulfils_and_is_409(
+    stripe_env: FakeStripeServer, auth_client: APIClient, checked_out: Order
+) -> None:
     # given: paid at Stripe, no webhook yet
-    stripe_env.pay(checked_out.stripe_session_id, CARD_OK)
+    stripe_env.pay(cast(str, checked_out.provider_session_id), CARD_OK)
 
     # when
     response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
@@ -287,19 +319,23 @@ def test_cancel_of_a_session_paid_meanwhile_fulfils_and_is_409(stripe_env, auth_
     assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PAID
 
 
-def test_cancel_someone_elses_order_is_404(stripe_env, other_client, checked_out):
+def test_cancel_someone_elses_order_is_404(
+    stripe_env: FakeStripeServer, other_client: APIClient, checked_out: Order
+) -> None:
     assert other_client.post(f"{ORDERS}{checked_out.pk}/cancel/").status_code == 404
     assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
 
 
-def test_cancel_with_stripe_failing_is_502_and_nothing_changes(stripe_env, auth_client, checked_out):
+def test_cancel_with_stripe_failing_is_502_and_nothing_changes(
+    stripe_env: FakeStripeServer, auth_client: APIClient, checked_out: Order
+) -> None:
     stripe_env.faults(fail_next=2, status=500)
     response = auth_client.post(f"{ORDERS}{checked_out.pk}/cancel/")
     assert response.status_code == 502
     assert Order.objects.get(pk=checked_out.pk).status == Order.Status.PENDING
 
 
-def test_orders_list_walks_cursor_pages_and_rejects_bad_cursors(auth_client, user):
+def test_orders_list_walks_cursor_pages_and_rejects_bad_cursors(auth_client: APIClient, user: User) -> None:
     # given: five orders of the caller
     from checkout.models import Order as OrderModel
 
@@ -317,6 +353,6 @@ def test_orders_list_walks_cursor_pages_and_rejects_bad_cursors(auth_client, use
     # then: every order once, newest first; bad cursors and page sizes are 400s naming the field
     assert seen == [str(pk) for pk in expected]
     for params, field in [({"cursor": "\x13garbage"}, "cursor"), ({"page_size": -5}, "page_size")]:
-        response = auth_client.get(ORDERS, params)
+        response = auth_client.get(ORDERS, cast("dict[str, str | int]", params))
         assert response.status_code == 400
         assert field in response.json()["fields"]

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pytest_django.fixtures import SettingsWrapper
+from rest_framework.test import APIClient
 
-from checkout import stripe_gateway
 from checkout.management.commands.reconcile_payments import parse_duration
 from checkout.models import Cart, Order
 from checkout.services.reconcile import ReconcileSummary, payments_reconcile
+from payments.stripe import api as stripe_gateway
 from tests.checkout.backoffice import CARD_ASYNC, stripe_order
 from tests.checkout.conftest import post_event, run_concurrently, stripe_events
+from tests.stripe_fixtures import FakeStripeServer
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +30,7 @@ S = Order.Status
 OLD = timedelta(minutes=20)
 
 
-def reconcile(**kwargs) -> ReconcileSummary:
+def reconcile(**kwargs: Any) -> ReconcileSummary:
     return payments_reconcile(older_than=kwargs.pop("older_than", timedelta(minutes=15)), **kwargs)
 
 
@@ -42,7 +46,7 @@ class TTY(io.StringIO):
 # --------------------------------------------------------------------------- the lost webhook
 
 
-def test_paid_session_with_lost_webhook_becomes_paid_once(stripe_env):
+def test_paid_session_with_lost_webhook_becomes_paid_once(stripe_env: FakeStripeServer) -> None:
     # given: the customer paid; the webhook never arrived and nobody called confirm
     order = stripe_order(stripe_env, fulfil=False, age=OLD)
     assert order.status == S.PENDING
@@ -55,7 +59,7 @@ def test_paid_session_with_lost_webhook_becomes_paid_once(stripe_env):
     order.refresh_from_db()
     assert order.status == S.PAID
     assert order.paid_at is not None
-    assert order.stripe_payment_intent_id.startswith("pi_")
+    assert order.payment_id.startswith("pi_")
     assert Cart.objects.get(pk=order.cart_id).status == Cart.Status.CHECKED_OUT
     assert transitions(order) == [("pending", "paid", "reconcile")]
     assert str(first) == "checked 1, paid 1, expired 0, left open 0, errors 0"
@@ -68,7 +72,9 @@ def test_paid_session_with_lost_webhook_becomes_paid_once(stripe_env):
     assert order.events.count() == 2  # created (api) + the one reconcile transition
 
 
-def test_the_late_webhook_after_reconcile_changes_nothing(stripe_env, api_client):
+def test_the_late_webhook_after_reconcile_changes_nothing(
+    stripe_env: FakeStripeServer, api_client: APIClient
+) -> None:
     # given
     order = stripe_order(stripe_env, fulfil=False, age=OLD)
     reconcile()
@@ -84,7 +90,7 @@ def test_the_late_webhook_after_reconcile_changes_nothing(stripe_env, api_client
     assert order.events.filter(to_status="paid").count() == 1
 
 
-def test_orders_younger_than_the_threshold_are_not_checked(stripe_env):
+def test_orders_younger_than_the_threshold_are_not_checked(stripe_env: FakeStripeServer) -> None:
     # given: paid a minute ago; the webhook may still be on its way
     order = stripe_order(stripe_env, fulfil=False, age=timedelta(minutes=1))
 
@@ -100,7 +106,7 @@ def test_orders_younger_than_the_threshold_are_not_checked(stripe_env):
 # --------------------------------------------------------------------------- other session states
 
 
-def test_session_expired_at_stripe_expires_the_order(stripe_env):
+def test_session_expired_at_stripe_expires_the_order(stripe_env: FakeStripeServer) -> None:
     # given: Stripe's clock passes the session's expiry, so Stripe says `expired`
     order = stripe_order(stripe_env, pay_with=None, age=OLD)
     stripe_env.advance_clock(2 * 3600)
@@ -115,27 +121,27 @@ def test_session_expired_at_stripe_expires_the_order(stripe_env):
     assert (summary.expired, summary.errors) == (1, 0)
 
 
-def test_open_session_past_its_expiry_is_expired_at_stripe_first(stripe_env):
+def test_open_session_past_its_expiry_is_expired_at_stripe_first(stripe_env: FakeStripeServer) -> None:
     # given: Stripe's clock lags ours, so Stripe still says `open` after the session's expires_at
     stripe_env.advance_clock(-3600)
     order = stripe_order(stripe_env, pay_with=None, age=OLD, expires_in=timedelta(minutes=-25))
-    before = stripe_gateway.checkout_session_retrieve(session_id=order.stripe_session_id)
+    before = stripe_gateway.checkout_session_retrieve(session_id=cast(str, order.provider_session_id))
     assert before.status == "open"
 
     # when
     summary = reconcile()
 
     # then: expired at Stripe (so it can no longer be paid) and here
-    after = stripe_gateway.checkout_session_retrieve(session_id=order.stripe_session_id)
+    after = stripe_gateway.checkout_session_retrieve(session_id=cast(str, order.provider_session_id))
     assert after.status == "expired"
-    assert stripe_env.pay(order.stripe_session_id).status_code == 400
+    assert stripe_env.pay(cast(str, order.provider_session_id)).status_code == 400
     order.refresh_from_db()
     assert order.status == S.EXPIRED
     assert transitions(order) == [("pending", "expired", "reconcile")]
     assert summary.expired == 1
 
 
-def test_open_session_not_yet_expired_is_left_alone(stripe_env):
+def test_open_session_not_yet_expired_is_left_alone(stripe_env: FakeStripeServer) -> None:
     # given
     order = stripe_order(stripe_env, pay_with=None, age=OLD)
 
@@ -144,13 +150,16 @@ def test_open_session_not_yet_expired_is_left_alone(stripe_env):
 
     # then
     assert str(summary) == "checked 1, paid 0, expired 0, left open 1, errors 0"
-    assert stripe_gateway.checkout_session_retrieve(session_id=order.stripe_session_id).status == "open"
+    assert (
+        stripe_gateway.checkout_session_retrieve(session_id=cast(str, order.provider_session_id)).status
+        == "open"
+    )
     order.refresh_from_db()
     assert order.status == S.PENDING
     assert transitions(order) == []
 
 
-def test_complete_but_unpaid_session_awaits_the_async_payment(stripe_env):
+def test_complete_but_unpaid_session_awaits_the_async_payment(stripe_env: FakeStripeServer) -> None:
     # given: an async payment method; Stripe says complete + unpaid
     order = stripe_order(stripe_env, pay_with=CARD_ASYNC, fulfil=False, age=OLD)
 
@@ -163,7 +172,7 @@ def test_complete_but_unpaid_session_awaits_the_async_payment(stripe_env):
     assert order.status == S.PENDING
 
     # when: the payment settles, the webhook is lost again, cron runs
-    stripe_env.settle(order.stripe_session_id, "succeeded")
+    stripe_env.settle(cast(str, order.provider_session_id), "succeeded")
     summary = reconcile()
 
     # then
@@ -175,7 +184,9 @@ def test_complete_but_unpaid_session_awaits_the_async_payment(stripe_env):
 # --------------------------------------------------------------------------- failures
 
 
-def test_stripe_down_for_one_order_is_counted_and_the_run_continues(settings, stripe_env):
+def test_stripe_down_for_one_order_is_counted_and_the_run_continues(
+    settings: SettingsWrapper, stripe_env: FakeStripeServer
+) -> None:
     # given: two lost webhooks; Stripe fails the very next request (the older order's)
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     first = stripe_order(stripe_env, fulfil=False, age=timedelta(minutes=40))
@@ -201,7 +212,7 @@ def test_stripe_down_for_one_order_is_counted_and_the_run_continues(settings, st
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_runs_transition_each_order_once(stripe_env):
+def test_concurrent_runs_transition_each_order_once(stripe_env: FakeStripeServer) -> None:
     # given: three lost webhooks
     orders = [stripe_order(stripe_env, fulfil=False, age=OLD) for _ in range(3)]
 
@@ -220,7 +231,7 @@ def test_concurrent_runs_transition_each_order_once(stripe_env):
 # --------------------------------------------------------------------------- the command
 
 
-def test_command_prints_the_summary_and_no_progress_bar_off_a_terminal(stripe_env):
+def test_command_prints_the_summary_and_no_progress_bar_off_a_terminal(stripe_env: FakeStripeServer) -> None:
     # given
     stripe_order(stripe_env, fulfil=False, age=timedelta(hours=3))
     out, err = io.StringIO(), io.StringIO()
@@ -233,7 +244,7 @@ def test_command_prints_the_summary_and_no_progress_bar_off_a_terminal(stripe_en
     assert err.getvalue() == ""
 
 
-def test_command_draws_a_progress_bar_on_a_terminal(stripe_env):
+def test_command_draws_a_progress_bar_on_a_terminal(stripe_env: FakeStripeServer) -> None:
     # given
     for _ in range(2):
         stripe_order(stripe_env, pay_with=None, age=OLD)
@@ -248,7 +259,9 @@ def test_command_draws_a_progress_bar_on_a_terminal(stripe_env):
     assert out.getvalue().strip() == "checked 2, paid 0, expired 0, left open 2, errors 0"
 
 
-def test_command_fails_when_an_order_could_not_be_reconciled(settings, stripe_env):
+def test_command_fails_when_an_order_could_not_be_reconciled(
+    settings: SettingsWrapper, stripe_env: FakeStripeServer
+) -> None:
     # given
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     order = stripe_order(stripe_env, fulfil=False, age=OLD)
@@ -276,11 +289,11 @@ def test_command_fails_when_an_order_could_not_be_reconciled(settings, stripe_en
         ("0s", timedelta(0)),
     ],
 )
-def test_durations(text, expected):
+def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
 @pytest.mark.parametrize("text", ["15", "m", "1w", "-5m", "1.5h", ""])
-def test_bad_durations_are_refused(text):
+def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(CommandError):
         call_command("reconcile_payments", "--older-than", text, stdout=io.StringIO())

@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 import pytest
+import stripe
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import SettingsWrapper
+from rest_framework.test import APIClient
 
-from checkout import stripe_gateway
+from accounts.models import User
 from checkout.models import Order, OrderEvent
 from checkout.services.refunds import order_refund, refund_idempotency_key
+from payments.stripe import api as stripe_gateway
+from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError
 from tests.checkout.backoffice import admin_client_for, make_order, staff_user, stripe_order
 from tests.checkout.conftest import post_event, run_concurrently, stripe_events
 from tests.stripe_fixtures import FakeStripeServer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +38,12 @@ S = Order.Status
 
 
 @pytest.fixture
-def refunder():
+def refunder() -> User:
     return staff_user("checkout.view_order", "checkout.refund_order")
 
 
 @pytest.fixture
-def client(refunder):
+def client(refunder: User) -> Client:
     return admin_client_for(refunder)
 
 
@@ -45,14 +55,18 @@ def change_url(order: Order) -> str:
     return reverse("admin:checkout_order_change", args=[order.pk])
 
 
-def messages_of(response) -> list[tuple[str, str]]:
+def messages_of(response: _MonkeyPatchedWSGIResponse) -> list[tuple[str, str]]:
     return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
 
 
-def stripe_refunded(stripe_client, order: Order) -> int:
+def stripe_refunded(stripe_client: stripe.StripeClient, order: Order) -> int:
     """What Stripe says was refunded on the order's charge."""
-    intent = stripe_client.v1.payment_intents.retrieve(order.stripe_payment_intent_id)
-    charge_id = intent.latest_charge if isinstance(intent.latest_charge, str) else intent.latest_charge.id
+    intent = stripe_client.v1.payment_intents.retrieve(order.payment_id)
+    charge_id = (
+        intent.latest_charge
+        if isinstance(intent.latest_charge, str)
+        else cast(stripe.Charge, intent.latest_charge).id
+    )
     return int(stripe_client.v1.charges.retrieve(charge_id).amount_refunded)
 
 
@@ -63,7 +77,7 @@ def refund_events(fake: FakeStripeServer) -> list[dict]:
 # --------------------------------------------------------------------------- page and permission
 
 
-def test_refund_page_shows_what_is_left_in_major_units(stripe_env, client):
+def test_refund_page_shows_what_is_left_in_major_units(stripe_env: FakeStripeServer, client: Client) -> None:
     # given
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)  # ₹1,000.00
 
@@ -80,7 +94,7 @@ def test_refund_page_shows_what_is_left_in_major_units(stripe_env, client):
     assert page.context["form"]["amount"].initial == Decimal("1000.00")
 
 
-def test_staff_without_refund_permission_gets_403_and_no_button(stripe_env):
+def test_staff_without_refund_permission_gets_403_and_no_button(stripe_env: FakeStripeServer) -> None:
     # given
     order = stripe_order(stripe_env)
     viewer = admin_client_for(staff_user("checkout.view_order"))
@@ -100,7 +114,7 @@ def test_staff_without_refund_permission_gets_403_and_no_button(stripe_env):
     assert (order.status, order.amount_refunded) == (S.PAID, 0)
 
 
-def test_no_refund_button_for_an_unpaid_order(client):
+def test_no_refund_button_for_an_unpaid_order(client: Client) -> None:
     # given
     order = make_order(status=S.PENDING)
 
@@ -118,7 +132,9 @@ def test_no_refund_button_for_an_unpaid_order(client):
 # --------------------------------------------------------------------------- full and partial
 
 
-def test_full_refund_moves_the_order_to_refunded_once(stripe_env, stripe_client, client, refunder):
+def test_full_refund_moves_the_order_to_refunded_once(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, client: Client, refunder: User
+) -> None:
     # given
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
     events_before = order.events.count()
@@ -137,15 +153,17 @@ def test_full_refund_moves_the_order_to_refunded_once(stripe_env, stripe_client,
     assert len(refund_events(stripe_env)) == 1
     [refund_id] = re.findall(r"\bre_\w+", event.message)
     refund = stripe_client.v1.refunds.retrieve(refund_id)
-    assert (refund.amount, refund.payment_intent) == (100_000, order.stripe_payment_intent_id)
-    assert refund.metadata["order_id"] == str(order.pk)
+    assert (refund.amount, refund.payment_intent) == (100_000, order.payment_id)
+    assert refund.metadata["order_id"] == str(order.pk)  # type: ignore[index]  # created with metadata
     assert refunder.username in event.message
     assert ("success", f"Refunded ₹1,000.00 on order {order.number}; it is now refunded.") in messages_of(
         response
     )
 
 
-def test_partial_then_the_rest(stripe_env, stripe_client, client):
+def test_partial_then_the_rest(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, client: Client
+) -> None:
     # given
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
 
@@ -173,7 +191,9 @@ def test_partial_then_the_rest(stripe_env, stripe_client, client):
     assert refund_url(order) not in client.get(change_url(order)).content.decode()  # nothing left
 
 
-def test_the_later_charge_refunded_webhook_agrees_and_changes_nothing(stripe_env, client, api_client):
+def test_the_later_charge_refunded_webhook_agrees_and_changes_nothing(
+    stripe_env: FakeStripeServer, client: Client, api_client: APIClient
+) -> None:
     # given: a partial and a full refund made in the admin
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
     client.post(refund_url(order), {"amount": "100.00", "amount_refunded_before": 0})
@@ -197,7 +217,9 @@ def test_the_later_charge_refunded_webhook_agrees_and_changes_nothing(stripe_env
 
 
 @pytest.mark.parametrize("amount", ["1000.01", "5000", "0", "0.00"])
-def test_amount_outside_what_is_left_is_a_form_error_and_reaches_no_stripe(stripe_env, client, amount):
+def test_amount_outside_what_is_left_is_a_form_error_and_reaches_no_stripe(
+    stripe_env: FakeStripeServer, client: Client, amount: str
+) -> None:
     # given
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
 
@@ -214,7 +236,7 @@ def test_amount_outside_what_is_left_is_a_form_error_and_reaches_no_stripe(strip
 
 
 @pytest.mark.parametrize("amount", ["12.345", "-1", "abc", ""])
-def test_malformed_amount_is_a_form_error(stripe_env, client, amount):
+def test_malformed_amount_is_a_form_error(stripe_env: FakeStripeServer, client: Client, amount: str) -> None:
     # given
     order = stripe_order(stripe_env)
 
@@ -227,7 +249,7 @@ def test_malformed_amount_is_a_form_error(stripe_env, client, amount):
     assert refund_events(stripe_env) == []
 
 
-def test_over_refund_after_a_partial_refund_is_refused(stripe_env, client):
+def test_over_refund_after_a_partial_refund_is_refused(stripe_env: FakeStripeServer, client: Client) -> None:
     # given: ₹900 of ₹1,000 already refunded
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
     client.post(refund_url(order), {"amount": "900", "amount_refunded_before": 0})
@@ -247,7 +269,9 @@ def test_over_refund_after_a_partial_refund_is_refused(stripe_env, client):
 # --------------------------------------------------------------------------- idempotency
 
 
-def test_double_submit_refunds_once(stripe_env, stripe_client, client):
+def test_double_submit_refunds_once(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, client: Client
+) -> None:
     # given
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
     form = {"amount": "300.00", "amount_refunded_before": 0}
@@ -271,14 +295,14 @@ def test_double_submit_refunds_once(stripe_env, stripe_client, client):
 
 
 def test_a_refund_whose_commit_was_lost_is_replayed_by_stripe_not_repeated(
-    stripe_env, stripe_client, refunder
-):
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, refunder: User
+) -> None:
     # given: an earlier attempt reached Stripe but our transaction never committed
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
     key = refund_idempotency_key(order_id=order.pk, amount_refunded_before=0, amount=40_000)
     assert key == f"refund:{order.pk}:0:40000"
     earlier = stripe_gateway.refund_create(
-        payment_intent_id=order.stripe_payment_intent_id,
+        payment_intent_id=order.payment_id,
         amount=40_000,
         idempotency_key=key,
         metadata={"order_id": str(order.pk), "order_number": order.number},
@@ -295,11 +319,13 @@ def test_a_refund_whose_commit_was_lost_is_replayed_by_stripe_not_repeated(
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_refunds_of_the_same_order_refund_once(stripe_env, stripe_client, refunder):
+def test_concurrent_refunds_of_the_same_order_refund_once(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, refunder: User
+) -> None:
     # given
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
 
-    def refund():
+    def refund() -> Order | ErrorCode:
         try:
             return order_refund(
                 order_id=order.pk, amount=100_000, staff_user=refunder, expected_amount_refunded=0
@@ -321,7 +347,7 @@ def test_concurrent_refunds_of_the_same_order_refund_once(stripe_env, stripe_cli
 # --------------------------------------------------------------------------- Stripe errors
 
 
-def test_stripe_failure_is_an_error_message_not_a_500(stripe_env, client):
+def test_stripe_failure_is_an_error_message_not_a_500(stripe_env: FakeStripeServer, client: Client) -> None:
     # given: Stripe answers 500 to every attempt (retries included)
     order = stripe_order(stripe_env)
     stripe_env.faults(fail_next=5, status=500)
@@ -340,7 +366,9 @@ def test_stripe_failure_is_an_error_message_not_a_500(stripe_env, client):
     assert order.events.filter(source="admin").count() == 0
 
 
-def test_stripe_unreachable_is_an_error_message(settings, stripe_env, client):
+def test_stripe_unreachable_is_an_error_message(
+    settings: SettingsWrapper, stripe_env: FakeStripeServer, client: Client
+) -> None:
     # given
     order = stripe_order(stripe_env)
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -357,10 +385,12 @@ def test_stripe_unreachable_is_an_error_message(settings, stripe_env, client):
     assert order.amount_refunded == 0
 
 
-def test_stripe_refusal_is_shown_and_nothing_changes(stripe_env, stripe_client, client):
+def test_stripe_refusal_is_shown_and_nothing_changes(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient, client: Client
+) -> None:
     # given: the charge was fully refunded in the Stripe dashboard and the webhook is not here yet
     order = stripe_order(stripe_env, unit_amount=50_000, quantity=2)
-    stripe_client.v1.refunds.create({"payment_intent": order.stripe_payment_intent_id})
+    stripe_client.v1.refunds.create({"payment_intent": order.payment_id})
 
     # when
     response = client.post(refund_url(order), {"amount": "10.00", "amount_refunded_before": 0})
@@ -379,7 +409,7 @@ def test_stripe_refusal_is_shown_and_nothing_changes(stripe_env, stripe_client, 
 
 
 @pytest.mark.parametrize("status", [S.PENDING, S.FAILED, S.EXPIRED, S.CANCELLED, S.REFUNDED])
-def test_only_paid_or_partially_refunded_orders_can_be_refunded(status, refunder):
+def test_only_paid_or_partially_refunded_orders_can_be_refunded(status: str, refunder: User) -> None:
     # given
     order = make_order(status=status, amount_refunded=0)
 
@@ -394,7 +424,7 @@ def test_only_paid_or_partially_refunded_orders_can_be_refunded(status, refunder
 
 
 @pytest.mark.parametrize("amount", [0, -5, 298_001])
-def test_service_refuses_amounts_outside_one_to_refundable(amount, refunder):
+def test_service_refuses_amounts_outside_one_to_refundable(amount: int, refunder: User) -> None:
     # given: ₹2,998.00 paid, ₹18.00 refunded → ₹2,980.00 left
     order = make_order(status=S.PARTIALLY_REFUNDED, unit_amount=149_900, quantity=2, amount_refunded=1_800)
 
@@ -408,7 +438,9 @@ def test_service_refuses_amounts_outside_one_to_refundable(amount, refunder):
     assert order.amount_refunded == 1_800
 
 
-def test_service_error_types_are_payment_provider_errors(stripe_env, refunder):
+def test_service_error_types_are_payment_provider_errors(
+    stripe_env: FakeStripeServer, refunder: User
+) -> None:
     # given
     order = stripe_order(stripe_env)
     stripe_env.faults(fail_next=5, status=500)

@@ -9,12 +9,21 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import stripe
 from django.utils import timezone
+from pytest_django.fixtures import SettingsWrapper
 
-from checkout import stripe_gateway
-from checkout.stripe_gateway import LineItem, RefundRefused, SessionNotOpen, WebhookSignatureInvalid
+from payments.stripe import api as stripe_gateway
+from payments.stripe.api import LineItem, RefundRefused, SessionNotOpen, WebhookSignatureInvalid
 from shopapi.exceptions import PaymentProviderError, PaymentProviderUnavailable
 from tests.checkout.conftest import CARD_OK, sign
+from tests.stripe_fixtures import FakeStripeServer
+
+
+@pytest.fixture(autouse=True)
+def _rupee_settlement(stripe_env: FakeStripeServer) -> None:
+    """These tests send small rupee amounts (₹10–₹20): an account settling in rupees takes them."""
+    stripe_env.config(settlement_currency="inr")
 
 
 def _create(
@@ -34,7 +43,9 @@ def _create(
     )
 
 
-def test_create_returns_typed_session_with_order_references(stripe_env, stripe_client):
+def test_create_returns_typed_session_with_order_references(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient
+) -> None:
     # when
     session = _create(amount=1_000, quantity=2)
 
@@ -52,7 +63,9 @@ def test_create_returns_typed_session_with_order_references(stripe_env, stripe_c
     assert remote["customer_email"] == "buyer@example.com"
 
 
-def test_same_idempotency_key_creates_one_session(stripe_env, stripe_client):
+def test_same_idempotency_key_creates_one_session(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient
+) -> None:
     # given
     order_id = str(uuid.uuid4())
     first = _create(key=f"checkout:{order_id}", order_id=order_id)
@@ -65,7 +78,7 @@ def test_same_idempotency_key_creates_one_session(stripe_env, stripe_client):
     assert len(stripe_client.v1.checkout.sessions.list({"limit": 100}).data) == 1
 
 
-def test_retrieve_after_payment_has_payment_intent_id(stripe_env):
+def test_retrieve_after_payment_has_payment_intent_id(stripe_env: FakeStripeServer) -> None:
     # given
     session = _create()
     assert stripe_env.pay(session.id, CARD_OK).status_code == 200
@@ -79,7 +92,7 @@ def test_retrieve_after_payment_has_payment_intent_id(stripe_env):
     assert paid.payment_intent_id.startswith("pi_")
 
 
-def test_expire_open_session_then_not_open(stripe_env):
+def test_expire_open_session_then_not_open(stripe_env: FakeStripeServer) -> None:
     # given
     session = _create()
 
@@ -92,7 +105,7 @@ def test_expire_open_session_then_not_open(stripe_env):
         stripe_gateway.checkout_session_expire(session_id=session.id)
 
 
-def test_expire_paid_session_raises_session_not_open(stripe_env):
+def test_expire_paid_session_raises_session_not_open(stripe_env: FakeStripeServer) -> None:
     # given
     session = _create()
     stripe_env.pay(session.id, CARD_OK)
@@ -102,13 +115,15 @@ def test_expire_paid_session_raises_session_not_open(stripe_env):
         stripe_gateway.checkout_session_expire(session_id=session.id)
 
 
-def test_expire_unknown_session_is_a_provider_error_not_session_not_open(stripe_env):
+def test_expire_unknown_session_is_a_provider_error_not_session_not_open(
+    stripe_env: FakeStripeServer,
+) -> None:
     with pytest.raises(PaymentProviderError) as exc:
         stripe_gateway.checkout_session_expire(session_id="cs_test_nope")
     assert exc.value.code == "payment_provider_error"
 
 
-def test_refund_partial_then_too_large_is_refused(stripe_env):
+def test_refund_partial_then_too_large_is_refused(stripe_env: FakeStripeServer) -> None:
     # given
     session = _create(amount=1_000, quantity=1)
     stripe_env.pay(session.id, CARD_OK)
@@ -138,7 +153,9 @@ def test_refund_partial_then_too_large_is_refused(stripe_env):
         ({"fail_next": 2, "status": 429}, PaymentProviderUnavailable),
     ],
 )
-def test_server_faults_beyond_retries_are_mapped(stripe_env, fault, expected):
+def test_server_faults_beyond_retries_are_mapped(
+    stripe_env: FakeStripeServer, fault: dict[str, int], expected: type[Exception]
+) -> None:
     # given: more failures than the one retry
     stripe_env.faults(**fault)
 
@@ -148,7 +165,9 @@ def test_server_faults_beyond_retries_are_mapped(stripe_env, fault, expected):
     assert type(exc.value) is expected
 
 
-def test_one_500_is_absorbed_by_the_retry(stripe_env, stripe_client):
+def test_one_500_is_absorbed_by_the_retry(
+    stripe_env: FakeStripeServer, stripe_client: stripe.StripeClient
+) -> None:
     # given
     stripe_env.faults(fail_next=1, status=500)
 
@@ -160,7 +179,7 @@ def test_one_500_is_absorbed_by_the_retry(stripe_env, stripe_client):
     assert len(stripe_client.v1.checkout.sessions.list({"limit": 100}).data) == 1
 
 
-def test_timeout_is_unavailable(stripe_env, settings):
+def test_timeout_is_unavailable(stripe_env: FakeStripeServer, settings: SettingsWrapper) -> None:
     # given
     settings.STRIPE_TIMEOUT_SECONDS = 0.3
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
@@ -173,7 +192,7 @@ def test_timeout_is_unavailable(stripe_env, settings):
     assert time.monotonic() - started < 0.9
 
 
-def test_connection_refused_is_unavailable(stripe_env, settings):
+def test_connection_refused_is_unavailable(stripe_env: FakeStripeServer, settings: SettingsWrapper) -> None:
     # given: a port nothing listens on
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -188,14 +207,14 @@ def test_connection_refused_is_unavailable(stripe_env, settings):
     assert exc.value.status_code == 503
 
 
-def test_bad_api_key_is_misconfigured(stripe_env, settings):
+def test_bad_api_key_is_misconfigured(stripe_env: FakeStripeServer, settings: SettingsWrapper) -> None:
     settings.STRIPE_SECRET_KEY = "rk_live_wrong"
     with pytest.raises(PaymentProviderError) as exc:
         _create()
     assert (exc.value.code, exc.value.status_code) == ("payment_provider_misconfigured", 502)
 
 
-def test_session_from_payload_accepts_expanded_payment_intent():
+def test_session_from_payload_accepts_expanded_payment_intent() -> None:
     session = stripe_gateway.session_from_payload(
         {
             "id": "cs_1",
@@ -215,7 +234,7 @@ def test_session_from_payload_accepts_expanded_payment_intent():
 class TestWebhookConstruct:
     payload = json.dumps({"id": "evt_1", "type": "ping", "data": {"object": {}}}).encode()
 
-    def test_valid_signature_returns_the_event(self, settings):
+    def test_valid_signature_returns_the_event(self, settings: SettingsWrapper) -> None:
         settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
         event = stripe_gateway.webhook_event_construct(
             payload=self.payload, sig_header=sign(self.payload, "whsec_x")
@@ -231,19 +250,21 @@ class TestWebhookConstruct:
             "t=1,v1=deadbeef",
         ],
     )
-    def test_missing_or_malformed_header_is_invalid(self, settings, header):
+    def test_missing_or_malformed_header_is_invalid(
+        self, settings: SettingsWrapper, header: str | None
+    ) -> None:
         settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
         with pytest.raises(WebhookSignatureInvalid):
             stripe_gateway.webhook_event_construct(payload=self.payload, sig_header=header)
 
-    def test_wrong_secret_is_invalid(self, settings):
+    def test_wrong_secret_is_invalid(self, settings: SettingsWrapper) -> None:
         settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
         with pytest.raises(WebhookSignatureInvalid):
             stripe_gateway.webhook_event_construct(
                 payload=self.payload, sig_header=sign(self.payload, "whsec_other")
             )
 
-    def test_stale_timestamp_is_invalid(self, settings):
+    def test_stale_timestamp_is_invalid(self, settings: SettingsWrapper) -> None:
         settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
         old = int(time.time()) - 301
         with pytest.raises(WebhookSignatureInvalid):

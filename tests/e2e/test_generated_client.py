@@ -123,9 +123,9 @@ def test_generated_client_completes_a_purchase(
     fakestripe: FakeStripeServer,  # noqa: F811
 ) -> None:
     # given: a catalog, and a client generated from schema.yml talking to a live gunicorn
-    kettle = ProductFactory(name="Copper kettle", unit_amount=249_900)
-    chai = ProductFactory(name="Masala chai tin", unit_amount=34_900)
-    ProductFactory(name="Retired mug", unit_amount=9_900, is_active=False)
+    kettle = ProductFactory.create(name="Copper kettle", unit_amount=249_900)
+    chai = ProductFactory.create(name="Masala chai tin", unit_amount=34_900)
+    ProductFactory.create(name="Retired mug", unit_amount=9_900, is_active=False)
     models = _models(client_package)
     client = client_package.Client(base_url=live_api.url, raise_on_unexpected_status=True, timeout=30)
 

@@ -1,4 +1,4 @@
-"""`manage.py reconcile_payments [--older-than 15m]`: settle pending orders from Stripe (cron-safe).
+"""`manage.py reconcile_payments [--older-than 15m]`: settle pending orders from the provider (cron-safe).
 
 Prints `checked N, paid N, expired N, left open N, errors N` on stdout, a progress bar on stderr
 only when stderr is a terminal, and exits non-zero when any order could not be reconciled.
@@ -41,7 +41,8 @@ def progress_bar(stream: OutputWrapper, width: int = 30) -> ProgressCallback:
 
 class Command(BaseCommand):
     help = (
-        "Settle pending orders whose Checkout Session is older than --older-than from what Stripe says "
+        "Settle pending orders whose payment session is older than --older-than from what the "
+        "payment provider says "
         "(paid → paid, expired → expired, open past its expiry → expire it). Safe to run concurrently."
     )
 

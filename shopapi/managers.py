@@ -1,4 +1,4 @@
-"""Delete protection for the money trail: orders, their items and events, and Stripe events.
+"""Delete protection for the money trail: orders, their items and events, and payment provider events.
 
 These rows are the audit record of what was charged and refunded, so nothing deletes them:
 not `Order.objects.filter(...).delete()`, not `order.delete()`, not `order.items.all().delete()`

@@ -11,8 +11,10 @@ end with the primary key as a unique tiebreaker, and every field must sort in th
 (so one row comparison expresses "after this row"). The cursor records that ordering; a cursor
 replayed under another ordering, or one that does not decode, is a 400 naming `cursor`.
 
-A list whose filter no ordered index can serve (a text search) can also give a `BoundedScan`
-(the view's `get_bounded_scan()`): a page is then fetched in bounded steps, `fetch_bounded`.
+A page is read by a `PageFetch`: by default the first rows of the positioned queryset, one
+statement. A list that needs another plan for the same rows passes its own `fetch` to
+`paginate_queryset`; it receives the `PageQuery` (the queryset, its reading order and the cursor's
+condition) and must return exactly what the default would.
 
 Response: `{"next": url|null, "previous": url|null, "results": [...]}`. Query parameters:
 `cursor`, and `page_size` (1..max; above the max it is capped; 0 or not a number is a 400).
@@ -24,12 +26,11 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError, connections, transaction
 from django.db.models import BooleanField, Expression, F, Model, QuerySet, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.encoding import force_str
@@ -75,120 +76,50 @@ class RowComparison(Expression):
         return f"{sql_parts[0]} {self.operator} {sql_parts[1]}", params
 
 
-def _strip(field: str) -> str:
+def strip_direction(field: str) -> str:
+    """`"-created_at"` -> `"created_at"`: the field name of an ordering entry."""
     return field.removeprefix("-")
 
 
 def _model_field(model: type[Model], ordering_field: str) -> Any:
-    name = _strip(ordering_field)
+    name = strip_direction(ordering_field)
     return model._meta.pk if name == "pk" else model._meta.get_field(name)
 
 
-@dataclass(frozen=True, slots=True)
-class BoundedScan:
-    """How to page a list whose filter no ordered index can serve (a text search).
-
-    `base` is the list *before* that filter (ordered by an index); `window_rows` is how many of
-    its rows a page walks in order before it asks the filter's own index instead. When the
-    filter's index still leaves too much to check, `timeout_ms` bounds that last step on
-    PostgreSQL and `too_long` is raised instead of an answer.
-    """
-
-    base: QuerySet[Any]
-    window_rows: int
-    timeout_ms: int | None = None
-    too_long: Exception | None = None
-
-
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel request)
-
-
-def _with_planner_settings(using: str, settings: dict[str, str], fetch: Callable[[], list[Any]]) -> list[Any]:
-    """`fetch()` with planner settings `SET LOCAL` (one `set_config(..., true)` round trip).
-
-    Without an outer transaction they live in a transaction of their own. Inside one (a test, or
-    `ATOMIC_REQUESTS`) they live in a savepoint that is rolled back afterwards: these are reads,
-    and the rollback is what restores exactly the values the outer transaction had.
-    """
-
-    def run() -> list[Any]:
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
-                [item for name, value in settings.items() for item in (name, value)],
-            )
-        return fetch()
-
-    if not connections[using].in_atomic_block:
-        with transaction.atomic(using=using):
-            return run()
-    savepoint = transaction.savepoint(using=using)
-    try:
-        return run()
-    finally:
-        transaction.savepoint_rollback(savepoint, using=using)
-        transaction.savepoint_commit(savepoint, using=using)
-
-
-def fetch_bounded(
-    queryset: QuerySet[Any], scan: BoundedScan, *, ordering: tuple[str, ...], after: str, limit: int
-) -> list[Any]:
-    """The first `limit` rows of `queryset` (filtered, positioned, ordered), at a bounded cost.
-
-    A substring search is the case: PostgreSQL must choose between walking the ordering's index
-    and filtering (fast when matches are dense) and collecting every match from the trigram index
-    and sorting them (fast when they are rare), and it cannot tell which, because its estimate for
-    `LIKE '%word%'` is a constant. A wrong guess cost 50 ms to 2 s on a million products. So the
-    choice is not left to it:
-
-    1. the boundary: the `window_rows`-th row of `scan.base` in page order (an index-only range);
-    2. the window, up to and including the boundary, read by walking the ordering's index
-       (bitmap scans off): at most `window_rows` rows are checked. When it holds `limit`
-       matches, they are the page (the window is a prefix of the list) — common words end here;
-    3. otherwise the rest, after the boundary, with plain index scans off: the planner can no
-       longer walk the ordering's index through the whole table, and takes the filter's own
-       (trigram) index and sorts the matches: rare words end here, at the cost of their few
-       matches. `scan.timeout_ms` bounds this step (`scan.too_long` is raised instead).
-
-    Rows of 2 come before rows of 3 in page order, so their concatenation is exactly the
-    unsplit query's answer (a row whose sort key changes between the two statements may be
-    missed, as between two pages; it is never repeated). Other databases run the unsplit query.
-    """
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return list(queryset[:limit])
-    model = queryset.model
-    columns = [F(_strip(field)) for field in ordering]
-    boundary = list(
-        scan.base.order_by(*ordering).values_list(*(_strip(f) for f in ordering))[
-            scan.window_rows - 1 : scan.window_rows
-        ]
-    )
-    walk = {"enable_bitmapscan": "off"}
-    if not boundary:  # fewer rows than a window are left: walk them all
-        return _with_planner_settings(queryset.db, walk, lambda: list(queryset[:limit]))
-    values = [
+def row_position(
+    model: type[Model], ordering: Sequence[str], values: Sequence[Any], *, operator: str
+) -> RowComparison:
+    """The ordering's columns compared with one row's `values` (typed by their model fields)."""
+    columns = [F(strip_direction(field)) for field in ordering]
+    typed = [
         Value(value, output_field=_model_field(model, field))
-        for value, field in zip(boundary[0], ordering, strict=True)
+        for value, field in zip(values, ordering, strict=True)
     ]
-    within = queryset.filter(RowComparison(columns, values, operator=f"{'>' if after == '<' else '<'}="))
-    rows = _with_planner_settings(queryset.db, walk, lambda: list(within[:limit]))
-    if len(rows) == limit:
-        return rows
-    settings = {"enable_indexscan": "off"}
-    if scan.timeout_ms is not None:
-        settings["statement_timeout"] = str(int(scan.timeout_ms))
-    # The two steps are two statements: a row whose sort key changed in between must not come twice.
-    beyond = queryset.filter(RowComparison(columns, values, operator=after)).exclude(
-        pk__in=[row.pk for row in rows]
-    )
-    try:
-        rows.extend(_with_planner_settings(queryset.db, settings, lambda: list(beyond[: limit - len(rows)])))
-    except OperationalError as exc:
-        if scan.too_long is None or getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
-            raise
-        raise scan.too_long from None
-    return rows
+    return RowComparison(columns, typed, operator=operator)
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """One page's read: `queryset` is filtered, after the cursor and ordered in reading order.
+
+    `ordering` is that reading order (reversed when walking back), `after` the operator that
+    means "after this row" in it (`>` or `<`), `position` the cursor's condition already applied
+    to `queryset` (None on the first page), and `limit` how many rows to return at most.
+    """
+
+    queryset: QuerySet[Any]
+    ordering: tuple[str, ...]
+    after: str
+    position: RowComparison | None
+    limit: int
+
+
+PageFetch = Callable[[PageQuery], list[Any]]
+
+
+def fetch_first_rows(page: PageQuery) -> list[Any]:
+    """The default read: the first `limit` rows of the queryset, one statement."""
+    return list(page.queryset[: page.limit])
 
 
 class KeysetPagination(BasePagination):
@@ -222,7 +153,7 @@ class KeysetPagination(BasePagination):
     def get_ordering(queryset: QuerySet[Any]) -> tuple[str, ...]:
         ordering = tuple(str(field) for field in (queryset.query.order_by or queryset.model._meta.ordering))
         pk_name = queryset.model._meta.pk.name
-        if not ordering or _strip(ordering[-1]) not in {"pk", pk_name}:
+        if not ordering or strip_direction(ordering[-1]) not in {"pk", pk_name}:
             raise ImproperlyConfigured(
                 f"keyset pagination needs an ordering ending with the pk, got {ordering}"
             )
@@ -275,7 +206,7 @@ class KeysetPagination(BasePagination):
     def encode_cursor(self, ordering: tuple[str, ...], *, reverse: bool, row: Model) -> str:
         position = []
         for field_name in ordering:
-            name = _strip(field_name)
+            name = strip_direction(field_name)
             value = row.pk if name == "pk" else getattr(row, name)
             if isinstance(value, (int, str)):
                 position.append(value)
@@ -289,40 +220,38 @@ class KeysetPagination(BasePagination):
 
     # -- paging ----------------------------------------------------------------------------
 
-    def get_bounded_scan(self, view: Any) -> BoundedScan | None:
-        """The view's `get_bounded_scan()`, for lists whose filters no ordered index can serve."""
-        get = getattr(view, "get_bounded_scan", None)
-        return get() if get is not None else None
-
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[Any],
+        request: Request,
+        view: Any = None,
+        *,
+        fetch: PageFetch = fetch_first_rows,
+    ) -> list[Any]:
         page_size = self.get_page_size(request)
         ordering = self.get_ordering(queryset)
         cursor = self.decode_cursor(request, queryset.model, ordering)
         self.base_url = request.build_absolute_uri()
         descending = ordering[0].startswith("-")
-        reversed_ordering = tuple(_strip(f) if f.startswith("-") else f"-{f}" for f in ordering)
-        columns = [F(_strip(f)) for f in ordering]
+        reversed_ordering = tuple(strip_direction(f) if f.startswith("-") else f"-{f}" for f in ordering)
 
         reverse = cursor is not None and cursor[0]
-        scan_ordering = reversed_ordering if reverse else ordering
+        read_ordering = reversed_ordering if reverse else ordering
         # "After this row" in the order rows are read: `<` when the scan goes down the index.
         after = "<" if descending != reverse else ">"
-        bounded = self.get_bounded_scan(view)
+        position = None
         if cursor is not None:
-            values = [
-                Value(value, output_field=_model_field(queryset.model, field))
-                for value, field in zip(cursor[1], ordering, strict=True)
-            ]
-            position = RowComparison(columns, values, operator=after)
+            position = row_position(queryset.model, ordering, cursor[1], operator=after)
             queryset = queryset.filter(position)
-            if bounded is not None:
-                bounded = replace(bounded, base=bounded.base.filter(position))
 
-        queryset = queryset.order_by(*scan_ordering)
-        if bounded is None:
-            rows = list(queryset[: page_size + 1])
-        else:
-            rows = fetch_bounded(queryset, bounded, ordering=scan_ordering, after=after, limit=page_size + 1)
+        page = PageQuery(
+            queryset=queryset.order_by(*read_ordering),
+            ordering=read_ordering,
+            after=after,
+            position=position,
+            limit=page_size + 1,
+        )
+        rows = fetch(page)
         has_more = len(rows) > page_size
         rows = rows[:page_size]
         if reverse:

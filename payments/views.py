@@ -1,8 +1,8 @@
-"""`POST /api/v1/payments/stripe/webhook/`: Stripe's signed event deliveries.
+"""`POST /api/v1/payments/<provider>/webhook/`: the payment provider's signed event deliveries.
 
-No JWT and no CSRF (Stripe authenticates with `Stripe-Signature`, checked over the raw body).
-The body is read from `request.body` before anything parses it; the parser below only exists
-so DRF accepts any content type and documents the raw JSON event in the schema.
+No JWT and no CSRF (the provider authenticates with its signature header, checked over the raw
+body). The body is read from `request.body` before anything parses it; the parser below only
+exists so DRF accepts any content type and documents the raw JSON event in the schema.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checkout.serializers.orders import WebhookAckSerializer
-from checkout.webhooks import WebhookOutcome, webhook_receive
+from payments.interface import gateway
+from payments.webhooks import WebhookOutcome, webhook_receive
 from shopapi.schema import error_responses
 
 
@@ -31,19 +32,30 @@ class RawJSONParser(BaseParser):
         return stream.read() if stream is not None else b""
 
 
-class StripeWebhookView(APIView):
+class WebhookAckSerializer(serializers.Serializer[Any]):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField(required=False, help_text="True when this event id was seen before.")
+    ignored = serializers.BooleanField(
+        required=False, help_text="True for an event type shopapi does not act on."
+    )
+
+
+_provider = gateway()
+
+
+class WebhookView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     parser_classes = [RawJSONParser]
 
     @extend_schema(
         tags=["payments"],
-        operation_id="payments_stripe_webhook",
-        summary="Receive a Stripe event (called by Stripe)",
+        operation_id=f"payments_{_provider.slug}_webhook",
+        summary=f"Receive a {_provider.display_name} event (called by {_provider.display_name})",
         description=(
-            "Stripe's signed event, verified with `Stripe-Signature` over the raw body. Each event "
-            "id is processed once: a replay answers 200 with `duplicate: true` and changes nothing. "
-            "Event types shopapi does not act on answer 200 with `ignored: true`."
+            f"{_provider.display_name}'s signed event, verified with `{_provider.signature_header}` over "
+            "the raw body. Each event id is processed once: a replay answers 200 with `duplicate: true` "
+            "and changes nothing. Event types shopapi does not act on answer 200 with `ignored: true`."
         ),
         auth=[],
         request={"application/json": OpenApiTypes.OBJECT},
@@ -54,7 +66,7 @@ class StripeWebhookView(APIView):
     )
     def post(self, request: Request) -> Response:
         payload = request.body  # raw bytes, before DRF could parse them
-        result = webhook_receive(payload=payload, sig_header=request.META.get("HTTP_STRIPE_SIGNATURE"))
+        result = webhook_receive(payload=payload, headers=request.headers)
         body: dict[str, bool] = {"received": True}
         if result.outcome is WebhookOutcome.DUPLICATE:
             body["duplicate"] = True

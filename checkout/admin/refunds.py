@@ -1,0 +1,138 @@
+"""The refund page of an order (`<order_id>/refund/`): a form in major units, `order_refund` behind it.
+
+Guarded by the `checkout.refund_order` permission. The bounds of the amount are the refund
+service's (checked under the order's row lock); this page only parses and shows its answers.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from catalog.money import currency_decimals, format_money
+from checkout.admin.common import status_badge
+from checkout.models import Order
+from checkout.services.refunds import order_refund
+from checkout.states import can_refund, refundable_amount
+from payments.interface import RefundRefused, gateway
+from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+REFUND_PERMISSION = "checkout.refund_order"
+
+
+class OrderRefundForm(forms.Form):
+    """Amount in MAJOR units of the order's currency (12.50 = twelve fifty), default: all that is left.
+
+    Only the format is checked here; the bounds (1 minor unit … what is left) are checked by
+    `order_refund` under the order's row lock, and its error is shown on the `amount` field.
+    """
+
+    amount = forms.DecimalField()
+    amount_refunded_before = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order = order
+        self.decimals = currency_decimals(order.currency)
+        left = refundable_amount(order)
+        example = "12" if self.decimals == 0 else "12." + "5".ljust(self.decimals, "0")
+        self.fields["amount"] = forms.DecimalField(
+            label=f"Amount to refund, in {order.currency.upper()} (major units, e.g. {example})",
+            max_digits=18,
+            decimal_places=self.decimals,
+            min_value=Decimal(0),
+            initial=Decimal(left).scaleb(-self.decimals),
+            help_text=(
+                f"Up to {format_money(left, order.currency)} can be refunded "
+                f"(total {format_money(order.total_amount, order.currency)}, already refunded "
+                f"{format_money(order.amount_refunded, order.currency)}). "
+                "Leave the full amount for a full refund."
+            ),
+        )
+        self.fields["amount_refunded_before"].initial = order.amount_refunded
+
+    def amount_minor(self) -> int:
+        """The cleaned amount in minor units (exact: the field allows no more decimals than the currency)."""
+        amount: Decimal = self.cleaned_data["amount"]
+        return int(amount.scaleb(self.decimals))
+
+
+def _refund(request: HttpRequest, order: Order, form: OrderRefundForm) -> Order | HttpResponse | None:
+    """Run the refund; the refunded order, a redirect for a stale page, or None (errors shown)."""
+    provider = gateway().display_name
+    try:
+        return order_refund(
+            order_id=order.pk,
+            amount=form.amount_minor(),
+            staff_user=request.user,
+            expected_amount_refunded=form.cleaned_data["amount_refunded_before"],
+        )
+    except RefundRefused as exc:
+        messages.error(request, f"{provider} refused the refund: {exc.message} ({exc.code}).")
+    except PaymentProviderError as exc:
+        messages.error(request, f"{provider} failed; nothing was refunded. {exc.message} ({exc.code})")
+    except ConflictError as exc:
+        messages.warning(request, exc.message)
+        return HttpResponseRedirect(reverse("admin:checkout_order_change", args=[order.pk]))
+    except DomainError as exc:
+        form.add_error("amount" if exc.field == "amount" else None, exc.message)
+    return None
+
+
+def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id: str) -> HttpResponse:
+    """Refund all or part of one order through the payment provider (`checkout.refund_order` only)."""
+    if not (request.user.has_perm(REFUND_PERMISSION) and model_admin.has_view_permission(request)):
+        raise PermissionDenied
+    order = model_admin.get_object(request, unquote(object_id))
+    if order is None:
+        raise Http404("Order not found.")
+    change_url = reverse("admin:checkout_order_change", args=[order.pk])
+
+    form = OrderRefundForm(request.POST or None, order=order)
+    if request.method == "POST" and form.is_valid():
+        refunded = _refund(request, order, form)
+        if isinstance(refunded, HttpResponse):
+            return refunded
+        if refunded is not None:
+            amount = refunded.amount_refunded - order.amount_refunded
+            messages.success(
+                request,
+                f"Refunded {format_money(amount, order.currency)} on order {order.number}; "
+                f"it is now {refunded.get_status_display().lower()}.",
+            )
+            return HttpResponseRedirect(change_url)
+
+    opts = model_admin.opts
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Refund order {order.number}",
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": order,
+        "order": order,
+        "form": form,
+        "change_url": change_url,
+        "refundable": can_refund(order),
+        "provider": gateway().display_name,
+        "summary": [
+            ("Customer", order.user.email or order.user.get_username()),
+            ("Status", status_badge(order.status)),
+            ("Total", format_money(order.total_amount, order.currency)),
+            ("Already refunded", format_money(order.amount_refunded, order.currency)),
+            ("Left to refund", format_money(refundable_amount(order), order.currency)),
+            ("Payment", order.payment_id or "—"),
+        ],
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/checkout/order/refund.html", context)

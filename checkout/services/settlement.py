@@ -1,0 +1,208 @@
+"""Settlement: the ONE mapping from what the payment provider says to what happens to an order.
+
+Confirm, cancel, a superseding checkout, reconciliation and webhooks all end here:
+
+| session state (payments.interface) | order                                                   |
+|------------------------------------|---------------------------------------------------------|
+| PAID                               | pending → paid, once; the cart is checked out (1)       |
+| FAILED                             | pending → failed (2)                                    |
+| EXPIRED                            | pending → expired (2)                                   |
+| PROCESSING, OPEN                   | unchanged: still payable, or a payment is under way     |
+
+(1) A paid session whose amount, currency or id disagree with the order, or whose order is no
+    longer pending, is logged at ERROR and noted on the order: money is never dropped silently.
+(2) Only the order's current session counts; a superseded session's news changes nothing.
+
+Closing a session on purpose (`order_session_close`) asks the provider to expire it. If the
+provider says it is no longer open, the session's real state is settled by the table above;
+if we closed it, the reason decides: the customer's cancel and a superseding checkout cancel
+the order, reconciliation of a session past its expiry expires it.
+
+`order_settle` may be called any number of times, from anywhere: the conditional update in
+`order_transition` makes exactly one caller move the order and write its one event.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from checkout.locks import lock_cart
+from checkout.models import Cart, Order, OrderEvent
+from checkout.services.refunds import order_refund_record
+from checkout.services.transitions import order_event_note, order_transition
+from checkout.states import PAID_STATUSES, OrderStatus
+from payments.interface import Notification, PaymentSession, SessionNotOpen, SessionState, gateway
+from shopapi.exceptions import PaymentProviderError
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+
+# A session state that settles a pending order, and the status it settles it to.
+SETTLED_STATUS: dict[SessionState, str] = {
+    SessionState.PAID: S.PAID,
+    SessionState.FAILED: S.FAILED,
+    SessionState.EXPIRED: S.EXPIRED,
+}
+
+
+class Settlement(enum.StrEnum):
+    PAID = "paid"  # this call moved the order to paid
+    ALREADY_PAID = "already_paid"  # an earlier call did
+    FAILED = "failed"  # this call moved the order to failed
+    EXPIRED = "expired"  # this call moved the order to expired
+    UNCHANGED = "unchanged"  # nothing to settle (open, processing), or settled that way already
+    NOT_CURRENT = "not_current"  # not the order's current session (a superseded one): ignored
+    UNKNOWN_ORDER = "unknown_order"  # no order for this session
+    MISMATCH = "mismatch"  # paid, but session id, amount or currency disagree with the order
+    NEEDS_REFUND = "needs_refund"  # paid, but the order is cancelled/expired/failed
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    outcome: Settlement
+    order_id: uuid.UUID | None = None
+
+    @property
+    def transitioned(self) -> bool:
+        return self.outcome in {Settlement.PAID, Settlement.FAILED, Settlement.EXPIRED}
+
+
+class CloseReason(enum.StrEnum):
+    """Why we close an open session, which decides the order's status when we did close it."""
+
+    CUSTOMER = "cancelled by the customer"
+    SUPERSEDED = "superseded by a new checkout"
+    TIMED_OUT = "its payment session passed its expiry"
+
+
+CLOSED_STATUS: dict[CloseReason, str] = {
+    CloseReason.CUSTOMER: S.CANCELLED,
+    CloseReason.SUPERSEDED: S.CANCELLED,
+    CloseReason.TIMED_OUT: S.EXPIRED,
+}
+
+# The outcome of `order_session_close`: the session's own state when it was no longer open, or
+# CLOSED when this call closed it (and the order took `CLOSED_STATUS[reason]`).
+CLOSED = "closed"
+
+
+def _order_for_session(session: PaymentSession) -> Order | None:
+    try:
+        order_id = uuid.UUID(session.order_ref or "")
+    except ValueError:
+        return None
+    return Order.objects.filter(pk=order_id).first()
+
+
+def _mismatches(order: Order, session: PaymentSession) -> list[str]:
+    problems = []
+    if order.provider_session_id and order.provider_session_id != session.id:
+        problems.append(f"session {session.id} is not the order's session {order.provider_session_id}")
+    if session.amount_total != order.total_amount:
+        problems.append(f"amount_total {session.amount_total} != order total {order.total_amount}")
+    if session.currency != order.currency:
+        problems.append(f"currency {session.currency!r} != order currency {order.currency!r}")
+    return problems
+
+
+def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: str) -> SettleResult:
+    problems = _mismatches(order, session)
+    if problems:
+        message = f"paid session {session.id} does not match the order: " + "; ".join(problems)
+        logger.error("order %s: %s", order.number, message)
+        order_event_note(order=order, source=source, message=message, provider_event_id=event_id, once=True)
+        return SettleResult(Settlement.MISMATCH, order.pk)
+
+    if order.status == S.PENDING:
+        # The lock order is the cart, then its orders (as checkout and cancel take them): a
+        # webhook holding the order row while waiting for the cart could deadlock with a
+        # checkout holding the cart while waiting for the order.
+        lock_cart(order.cart_id)
+        moved = order_transition(
+            order_id=order.pk,
+            to_status=S.PAID,
+            source=source,
+            provider_event_id=event_id,
+            paid_at=timezone.now(),
+            payment_id=session.payment_id or "",
+        )
+        if moved:
+            Cart.objects.filter(pk=order.cart_id, status=Cart.Status.OPEN).update(
+                status=Cart.Status.CHECKED_OUT, updated_at=timezone.now()
+            )
+            return SettleResult(Settlement.PAID, order.pk)
+        order.refresh_from_db(fields=["status"])
+
+    if order.status in PAID_STATUSES:
+        return SettleResult(Settlement.ALREADY_PAID, order.pk)
+
+    message = f"paid session {session.id} for a non-pending order: needs a refund"
+    logger.error("order %s (%s): %s", order.number, order.status, message)
+    order_event_note(order=order, source=source, message=message, provider_event_id=event_id, once=True)
+    return SettleResult(Settlement.NEEDS_REFUND, order.pk)
+
+
+def order_settle(*, session: PaymentSession, source: str, event_id: str = "") -> SettleResult:
+    """Apply what the provider says of a session to its order (the table in the module docstring)."""
+    with transaction.atomic():
+        order = _order_for_session(session)
+        if order is None:
+            logger.warning("session %s names no known order (%r); ignored", session.id, session.order_ref)
+            return SettleResult(Settlement.UNKNOWN_ORDER)
+        if session.state is SessionState.PAID:
+            return _settle_paid(order, session, source, event_id)
+        to_status = SETTLED_STATUS.get(session.state)
+        if to_status is None:
+            return SettleResult(Settlement.UNCHANGED, order.pk)
+        if order.provider_session_id != session.id:
+            logger.info("session %s is not order %s's session; ignored", session.id, order.number)
+            return SettleResult(Settlement.NOT_CURRENT, order.pk)
+        moved = order_transition(
+            order_id=order.pk,
+            to_status=to_status,
+            source=source,
+            provider_event_id=event_id,
+            message=f"{gateway().display_name} session {session.id}",
+        )
+        return SettleResult(Settlement(to_status) if moved else Settlement.UNCHANGED, order.pk)
+
+
+def order_session_close(*, order: Order, source: str, reason: CloseReason) -> SessionState | str:
+    """Make the order's payment session unpayable, or learn (and settle) what became of it.
+
+    Returns `CLOSED` when this call closed it (the order then took `CLOSED_STATUS[reason]`), else
+    the session's state, already settled: PAID, FAILED, EXPIRED or PROCESSING. Provider errors
+    propagate as `PaymentProviderError`.
+    """
+    if order.provider_session_id:
+        try:
+            gateway().session_expire(session_id=order.provider_session_id)
+        except SessionNotOpen:
+            session = gateway().session_retrieve(session_id=order.provider_session_id)
+            if session.state is SessionState.OPEN:
+                raise PaymentProviderError(
+                    f"The payment provider refused to close session {session.id}, which is open."
+                ) from None
+            order_settle(session=session, source=source)
+            return session.state
+    order_transition(order_id=order.pk, to_status=CLOSED_STATUS[reason], source=source, message=reason.value)
+    return CLOSED
+
+
+def settle_notification(notification: Notification) -> bool:
+    """Settle a verified webhook event; False when it is about nothing shopapi acts on."""
+    source = OrderEvent.Source.WEBHOOK
+    if notification.session is not None:
+        order_settle(session=notification.session, source=source, event_id=notification.event_id)
+        return True
+    if notification.refunded is not None:
+        order_refund_record(refunded=notification.refunded, source=source, event_id=notification.event_id)
+        return True
+    return False

@@ -1,0 +1,1 @@
+"""Payments: the provider-neutral boundary (interface), provider events and webhook intake."""

@@ -1,0 +1,195 @@
+"""What checkout code sees of a payment provider: neutral values, the gateway protocol, its errors.
+
+Checkout never imports a provider's SDK and never compares a provider's strings. A provider
+package under `payments/` turns its API answers and webhook events into the values
+below, and `gateway()` returns the provider named by `settings.PAYMENT_GATEWAY`. Adding a
+provider means writing one class that satisfies `PaymentGateway`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from rest_framework import status
+
+from shopapi.errors import ErrorCode
+from shopapi.exceptions import DomainError
+
+
+class SessionState(enum.StrEnum):
+    """Where a hosted payment session stands, whatever the provider calls it."""
+
+    OPEN = "open"  # payable
+    PAID = "paid"  # the money is taken
+    PROCESSING = "processing"  # the buyer finished; a delayed payment method has not settled yet
+    FAILED = "failed"  # the delayed payment failed: this session will never be paid
+    EXPIRED = "expired"  # closed unpaid
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One priced line of a payment session, in minor units."""
+
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PaymentSession:
+    """A hosted payment session, as retrieved or as a webhook reported it."""
+
+    id: str
+    state: SessionState
+    amount_total: int | None
+    currency: str
+    order_ref: str | None  # the order id the session was created for
+    payment_id: str | None = None  # the provider's payment, once there is one (refunds use it)
+    url: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    payment_id: str | None
+
+
+@dataclass(frozen=True)
+class PaymentRefunded:
+    """The provider's word that a payment has `amount_refunded` refunded in total."""
+
+    payment_id: str | None
+    amount_refunded: int
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified webhook event in neutral terms: about a session, about refunds, or neither."""
+
+    event_id: str
+    type: str  # the provider's event type, kept for the record
+    payload: dict[str, Any]
+    session: PaymentSession | None = None
+    refunded: PaymentRefunded | None = None
+
+
+@dataclass(frozen=True)
+class EventReferences:
+    """What a stored event points at, for the back-office: the order id and/or the payment id."""
+
+    order_ref: str | None
+    payment_id: str | None
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class SessionNotOpen(Exception):
+    """The provider refused to close a session because it is no longer open."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        super().__init__(f"Payment session {session_id} is not open.")
+
+
+class RefundRefused(DomainError):
+    """The provider refused a refund for a business reason (already refunded, amount too large)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = ErrorCode.REFUND_REFUSED
+    default_message = "The payment provider refused the refund."
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message, code=code)
+
+
+class WebhookSignatureInvalid(DomainError):
+    """A webhook whose signature is missing, forged or too old, or whose body is no event."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = ErrorCode.INVALID_SIGNATURE
+    default_message = "Missing, forged or stale webhook signature."
+
+
+# --------------------------------------------------------------------------- the gateway
+
+
+class PaymentGateway(Protocol):
+    """Everything shopapi asks of a payment provider. Every call is bounded by a short timeout
+    and raises `PaymentProviderError` / `PaymentProviderUnavailable` when the provider fails."""
+
+    slug: str  # the webhook URL segment: /api/v1/payments/<slug>/webhook/
+    display_name: str  # how staff and customers see the provider named
+    signature_header: str  # the HTTP header carrying the webhook signature
+    # The provider's own names for its session and payment ids, as staff know them from its
+    # dashboard (CSV export columns, admin labels).
+    session_id_name: str
+    payment_id_name: str
+
+    def session_lifetime(self, requested: timedelta) -> timedelta:
+        """`requested`, kept inside the lifetimes the provider accepts."""
+        ...
+
+    def minimum_charge(self, settlement_currency: str) -> int | None:
+        """The smallest charge the provider accepts, in minor units of the account's settlement
+        currency (None when it publishes none for that currency)."""
+        ...
+
+    def session_create(
+        self,
+        *,
+        order_ref: str,
+        order_number: str,
+        line_items: Sequence[LineItem],
+        currency: str,
+        customer_email: str | None,
+        expires_at: datetime,
+        idempotency_key: str,
+    ) -> PaymentSession:
+        """Open a payable session for one order; the same key never opens a second one."""
+        ...
+
+    def session_retrieve(self, *, session_id: str) -> PaymentSession:
+        """The session's current state."""
+        ...
+
+    def session_expire(self, *, session_id: str) -> PaymentSession:
+        """Make an open session unpayable; `SessionNotOpen` when it is no longer open."""
+        ...
+
+    def refund_create(
+        self, *, payment_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> Refund:
+        """Refund `amount` minor units of a payment; `RefundRefused` when the provider says no."""
+        ...
+
+    def webhook_parse(self, *, payload: bytes, headers: Mapping[str, str]) -> Notification:
+        """Verify a webhook delivery over its raw body; `WebhookSignatureInvalid` otherwise."""
+        ...
+
+    def event_references(self, payload: Mapping[str, Any]) -> EventReferences:
+        """What a stored event's payload is about (for the back-office)."""
+        ...
+
+
+@lru_cache(maxsize=4)
+def _gateway_for(path: str) -> PaymentGateway:
+    gateway_class = import_string(path)
+    instance: PaymentGateway = gateway_class()
+    return instance
+
+
+def gateway() -> PaymentGateway:
+    """The configured payment provider (`settings.PAYMENT_GATEWAY`, a dotted class path)."""
+    return _gateway_for(str(settings.PAYMENT_GATEWAY))
