@@ -74,7 +74,7 @@ def orders_create(user: Any, count: int, *, product_ids: list[int], items_per_or
                 status=Order.Status.PAID,
                 currency="inr",
                 total_amount=sum(p.unit_amount for p in lines),
-                stripe_session_id=f"cs_bench_{secrets.token_hex(12)}",
+                provider_session_id=f"cs_bench_{secrets.token_hex(12)}",
                 content_fingerprint=secrets.token_hex(32),
                 paid_at=now,
             )
@@ -102,7 +102,7 @@ def orders_create(user: Any, count: int, *, product_ids: list[int], items_per_or
 
 
 def keyset_cursor(ordering: list[str], position: list[Any]) -> str:
-    """A cursor in catalog.pagination's format (`{"o": ordering, "r": false, "p": position}`)."""
+    """A cursor in shopapi.pagination's format (`{"o": ordering, "r": false, "p": position}`)."""
     payload = json.dumps({"o": ordering, "r": False, "p": position}, separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -194,5 +194,7 @@ def search_reference_ids(term: str, n: int = 20) -> list[int]:
     from catalog.search import normalize_terms, search_condition
     from catalog.selectors import product_list_active
 
-    condition = search_condition(normalize_terms(search_smart_split(term)))
+    # DRF's stub types the argument as a list; it takes the raw query string, as SearchFilter passes it.
+    words: list[str] = search_smart_split(term)  # type: ignore[arg-type]
+    condition = search_condition(normalize_terms(words))
     return list(product_list_active().filter(condition).values_list("id", flat=True)[:n])

@@ -207,9 +207,6 @@ def table(results: dict[str, Any]) -> str:
             f"max paid events per order {w['paid_events_max_per_order']}, exactly once: "
             f"{'yes' if w['exactly_once'] else 'NO'} |"
         )
-    if results.get("checkout_skipped"):
-        lines.append("")
-        lines.append("checkout/webhook endpoints not present: skipped")
     if "profile" in results and "text" in results["profile"]:
         p = results["profile"]
         lines.append("")

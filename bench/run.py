@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.live import LiveServer, free_port, server_env, start_gunicorn  # noqa: E402
-from tests.stripe_fixtures import FakeStripeServer, start_fakestripe  # noqa: E402
+from bench.common import log  # noqa: E402
+from devtools.fakestripe_process import FakeStripeServer, start_fakestripe  # noqa: E402
+from devtools.live import LiveServer, free_port, server_env, start_gunicorn  # noqa: E402
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "shopapi_bench"
@@ -52,16 +53,12 @@ SEARCH_TERMS = [
 ]
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 # -- database --------------------------------------------------------------------------------------
 
 
 def admin_execute(sql: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def database_exists(name: str) -> bool:

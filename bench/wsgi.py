@@ -15,9 +15,9 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
-from django.http import HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapi.settings")
 
@@ -50,8 +50,8 @@ STATIC_HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(l
 class BareDjangoHandler(WSGIHandler):
     """Django's WSGI handler resolving against `bench.bare` instead of shopapi's ROOT_URLCONF."""
 
-    def get_response(self, request: WSGIRequest) -> HttpResponseBase:
-        request.urlconf = "bench.bare"
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
+        request.urlconf = "bench.bare"  # type: ignore[attr-defined]  # Django's per-request URLconf
         return super().get_response(request)
 
 
