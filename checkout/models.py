@@ -91,7 +91,9 @@ class Order(models.Model):
     checkout_url = models.URLField(max_length=2048, blank=True)
     session_expires_at = models.DateTimeField(null=True, blank=True)
     content_fingerprint = models.CharField(max_length=64)
+    # Succeeded refunds, and refunds still pending at the provider (checkout/services/refunds.py).
     amount_refunded = models.PositiveBigIntegerField(default=0)
+    amount_refund_pending = models.PositiveBigIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -110,6 +112,12 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount_refunded__lte=models.F("total_amount")),
                 name="checkout_order_refund_within_total",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    amount_refunded__lte=models.F("total_amount") - models.F("amount_refund_pending")
+                ),
+                name="checkout_order_refunds_with_pending_within_total",
             ),
         ]
         indexes = [
@@ -183,6 +191,41 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status} ({self.source})"
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        deletion_refused(type(self), [self])
+
+
+class Refund(models.Model):
+    """One refund at the payment provider, as it stands: only succeeded ones count in
+    `Order.amount_refunded` (checkout/services/refunds.py keeps the two in step)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    provider_refund_id = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    failure_reason = models.CharField(max_length=64, blank=True)
+    # The staff member who asked for it; empty for refunds made at the provider (its dashboard).
+    requested_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NonDeletableManager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=1), name="checkout_refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_refund_id} {self.amount} {self.currency} ({self.status})"
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         deletion_refused(type(self), [self])

@@ -9,6 +9,8 @@ transaction that moved the order.
 
     pending ──> paid ──> partially_refunded ──> refunded
        │          └──────────────────────────────^
+       │        (a refund that fails after succeeding moves the order back: refunded →
+       │         partially_refunded → paid)
        ├──> failed      (the payment failed)
        ├──> expired     (the payment session closed unpaid)
        └──> cancelled   (by the customer, or superseded by a new checkout of the cart)
@@ -40,8 +42,10 @@ S = OrderStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    # partially_refunded -> partially_refunded is a further partial refund.
-    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    # partially_refunded -> partially_refunded is a further partial refund (or a failed one).
+    # The moves back are refunds that failed after they had succeeded.
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.PAID}),
+    S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.PAID}),
 }
 
 # The money was taken (it may since have been refunded in part or in whole).
@@ -94,10 +98,12 @@ class _Refundable(Protocol):
     payment_id: str
     total_amount: int
     amount_refunded: int
+    amount_refund_pending: int
 
 
 def refundable_amount(order: _Refundable) -> int:
-    return order.total_amount - order.amount_refunded
+    """What is left to refund: neither refunded nor in a refund still pending."""
+    return order.total_amount - order.amount_refunded - order.amount_refund_pending
 
 
 def can_refund(order: _Refundable) -> bool:

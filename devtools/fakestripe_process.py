@@ -58,6 +58,13 @@ class FakeStripeServer:
         """POST /_fake/checkout/sessions/{id}/settle with ``succeeded`` or ``failed``."""
         return self._post(f"/_fake/checkout/sessions/{session_id}/settle", data={"outcome": outcome})
 
+    def settle_refund(
+        self, refund_id: str, outcome: str, failure_reason: str | None = None
+    ) -> requests.Response:
+        """POST /_fake/refunds/{id}/settle: a pending refund succeeds or fails; a succeeded one fails."""
+        data = {"outcome": outcome, **({"failure_reason": failure_reason} if failure_reason else {})}
+        return self._post(f"/_fake/refunds/{refund_id}/settle", data=data)
+
     def faults(self, **body: Any) -> dict[str, Any]:
         """POST /_fake/faults, e.g. ``faults(fail_next=1, status=500)``; no args clears."""
         resp = self._post("/_fake/faults", json=body)

@@ -17,7 +17,7 @@ import copy
 
 from fakestripe.errors import invalid, no_such
 from fakestripe.events import event_emit
-from fakestripe.params import check_unknown, int_param, metadata
+from fakestripe.params import check_unknown, int_param, list_obj, metadata
 from fakestripe.shapes import refund_defaults
 from fakestripe.store import Obj, Store, lookup, new_id
 
@@ -158,3 +158,16 @@ def refund_retrieve(store: Store, re_id: str, params: Obj) -> Obj:
     """GET /v1/refunds/{id}."""
     with store.lock:
         return copy.deepcopy(lookup(store.refunds, "refund", re_id))
+
+
+def refund_list(store: Store, params: Obj) -> Obj:
+    """GET /v1/refunds (newest first), filtered by ``payment_intent`` or ``charge`` as Stripe allows."""
+    with store.lock:
+        check_unknown(
+            params, frozenset(("charge", "payment_intent", "limit", "starting_after", "ending_before"))
+        )
+        refunds = list(reversed(store.refunds.values()))
+        for key in ("payment_intent", "charge"):
+            if params.get(key):
+                refunds = [refund for refund in refunds if refund[key] == params[key]]
+        return copy.deepcopy(list_obj("/v1/refunds", refunds, params))

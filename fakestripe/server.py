@@ -29,7 +29,7 @@ from fakestripe.idempotency import (
 )
 from fakestripe.page import page_answer
 from fakestripe.payments import charge_retrieve, payment_intent_retrieve
-from fakestripe.refunds import refund_create, refund_retrieve
+from fakestripe.refunds import refund_create, refund_list, refund_retrieve
 from fakestripe.sessions import (
     session_create,
     session_expire,
@@ -55,6 +55,7 @@ V1_ROUTES: list[Route] = [
     ("GET", re.compile(rf"^/v1/payment_intents/{_ID}$"), payment_intent_retrieve),
     ("GET", re.compile(rf"^/v1/charges/{_ID}$"), charge_retrieve),
     ("POST", re.compile(r"^/v1/refunds$"), refund_create),
+    ("GET", re.compile(r"^/v1/refunds$"), refund_list),
     ("GET", re.compile(rf"^/v1/refunds/{_ID}$"), refund_retrieve),
     ("GET", re.compile(r"^/v1/events$"), event_list),
     ("GET", re.compile(rf"^/v1/events/{_ID}$"), event_retrieve),

@@ -56,13 +56,22 @@ class PaymentSession:
     expires_at: datetime | None = None
 
 
+class RefundStatus(enum.StrEnum):
+    """Where a refund stands: only a succeeded one has given money back."""
+
+    PENDING = "pending"  # accepted, not final yet (it may still fail)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # no money went back (a refund can also fail after succeeding)
+
+
 @dataclass(frozen=True)
 class Refund:
     id: str
-    status: str
+    status: RefundStatus
     amount: int
     currency: str
     payment_id: str | None
+    failure_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,8 @@ class Notification:
     type: str  # the provider's event type, kept for the record
     payload: dict[str, Any]
     session: PaymentSession | None = None
-    refunded: PaymentRefunded | None = None
+    refund: Refund | None = None  # one refund, as it stands now
+    refunded: PaymentRefunded | None = None  # a payment's refunds changed (read them anew)
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,10 @@ class PaymentGateway(Protocol):
         self, *, payment_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str]
     ) -> Refund:
         """Refund `amount` minor units of a payment; `RefundRefused` when the provider says no."""
+        ...
+
+    def refunds_list(self, *, payment_id: str) -> list[Refund]:
+        """Every refund of a payment, as it stands now."""
         ...
 
     def webhook_parse(self, *, payload: bytes, headers: Mapping[str, str]) -> Notification:

@@ -24,7 +24,7 @@ from catalog.money import format_money
 from checkout.admin.common import ReadOnlyInline, status_badge
 from checkout.admin.csv import orders_csv_response
 from checkout.admin.refunds import REFUND_PERMISSION, refund_view
-from checkout.models import Order, OrderEvent, OrderItem
+from checkout.models import Order, OrderEvent, OrderItem, Refund
 from checkout.states import REFUNDABLE_STATUSES, can_refund, refundable_amount, status_choices, status_colour
 from payments.interface import gateway
 from shopapi.admin import ReadOnlyPermissionsMixin
@@ -90,6 +90,30 @@ class OrderEventInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', url, event.provider_event_id)
 
 
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    verbose_name = "refund"
+    verbose_name_plural = "Refunds (as the payment provider last described them)"
+    fields = ("provider_refund_id", "money", "status_pill", "failure_reason", "requested_by", "created_at")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    @admin.display(description="amount")
+    def money(self, refund: Refund) -> str:
+        return format_money(refund.amount, refund.currency)
+
+    @admin.display(description="status")
+    def status_pill(self, refund: Refund) -> SafeString:
+        colour = {"pending": "#8a5a00", "succeeded": "#1e7b34", "failed": "#b42318"}[refund.status]
+        return format_html(
+            '<span class="refund-status refund-status-{}" style="background:{};color:#fff;padding:2px 8px;'
+            'border-radius:10px;font-size:11px;font-weight:600">{}</span>',
+            refund.status,
+            colour,
+            refund.get_status_display(),
+        )
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "status_pill", "total", "refunded", "created_at", "paid_at")
@@ -104,13 +128,13 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     list_per_page = 50
     ordering = ("-created_at", "-id")
     actions = ["export_selected_csv"]
-    inlines = [OrderItemInline, OrderEventInline]
+    inlines = [OrderItemInline, RefundInline, OrderEventInline]
     fieldsets = (
         (
             "Order",
             {"fields": ("number", "status_pill", "customer", "cart", "created_at", "updated_at", "paid_at")},
         ),
-        ("Money", {"fields": ("total", "refunded", "refundable")}),
+        ("Money", {"fields": ("total", "refunded", "refund_pending", "refundable")}),
         (
             "Payment",
             {
@@ -129,7 +153,7 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     )
     readonly_fields = (
         *("number", "status_pill", "customer", "cart", "created_at", "updated_at", "paid_at"),
-        *("total", "refunded", "refundable"),
+        *("total", "refunded", "refund_pending", "refundable"),
         *("provider_session_id", "payment_id", "checkout_url", "session_expires_at"),
         "content_fingerprint",
     )
@@ -164,6 +188,12 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     @admin.display(description="refunded", ordering="amount_refunded")
     def refunded(self, order: Order) -> str:
         return format_money(order.amount_refunded, order.currency) if order.amount_refunded else "—"
+
+    @admin.display(description="refund pending")
+    def refund_pending(self, order: Order) -> str:
+        return (
+            format_money(order.amount_refund_pending, order.currency) if order.amount_refund_pending else "—"
+        )
 
     @admin.display(description="left to refund")
     def refundable(self, order: Order) -> str:

@@ -20,7 +20,7 @@ from django.urls import reverse
 from catalog.money import currency_decimals, format_money
 from checkout.admin.common import status_badge
 from checkout.models import Order
-from checkout.services.refunds import order_refund
+from checkout.services.refunds import committed_amount, order_refund
 from checkout.states import can_refund, refundable_amount
 from payments.interface import RefundRefused, gateway
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError
@@ -56,11 +56,16 @@ class OrderRefundForm(forms.Form):
             help_text=(
                 f"Up to {format_money(left, order.currency)} can be refunded "
                 f"(total {format_money(order.total_amount, order.currency)}, already refunded "
-                f"{format_money(order.amount_refunded, order.currency)}). "
-                "Leave the full amount for a full refund."
+                f"{format_money(order.amount_refunded, order.currency)}"
+                + (
+                    f", pending {format_money(order.amount_refund_pending, order.currency)}"
+                    if order.amount_refund_pending
+                    else ""
+                )
+                + "). Leave the full amount for a full refund."
             ),
         )
-        self.fields["amount_refunded_before"].initial = order.amount_refunded
+        self.fields["amount_refunded_before"].initial = committed_amount(order)
 
     def amount_minor(self) -> int:
         """The cleaned amount in minor units (exact: the field allows no more decimals than the currency)."""
@@ -105,12 +110,19 @@ def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id:
         if isinstance(refunded, HttpResponse):
             return refunded
         if refunded is not None:
-            amount = refunded.amount_refunded - order.amount_refunded
-            messages.success(
-                request,
-                f"Refunded {format_money(amount, order.currency)} on order {order.number}; "
-                f"it is now {refunded.get_status_display().lower()}.",
-            )
+            amount = committed_amount(refunded) - committed_amount(order)
+            if refunded.amount_refund_pending > order.amount_refund_pending:
+                messages.warning(
+                    request,
+                    f"The refund of {format_money(amount, order.currency)} on order {order.number} is "
+                    f"pending at {gateway().display_name}; the order changes when it succeeds or fails.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Refunded {format_money(amount, order.currency)} on order {order.number}; "
+                    f"it is now {refunded.get_status_display().lower()}.",
+                )
             return HttpResponseRedirect(change_url)
 
     opts = model_admin.opts
@@ -130,6 +142,7 @@ def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id:
             ("Status", status_badge(order.status)),
             ("Total", format_money(order.total_amount, order.currency)),
             ("Already refunded", format_money(order.amount_refunded, order.currency)),
+            ("Pending", format_money(order.amount_refund_pending, order.currency)),
             ("Left to refund", format_money(refundable_amount(order), order.currency)),
             ("Payment", order.payment_id or "—"),
         ],

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from checkout.locks import lock_cart
 from checkout.models import Cart, Order, OrderEvent
-from checkout.services.refunds import order_refund_record
+from checkout.services.refunds import order_refund_record, refund_event_record
 from checkout.services.transitions import order_event_note, order_transition
 from checkout.states import PAID_STATUSES, OrderStatus
 from payments.interface import Notification, PaymentSession, SessionNotOpen, SessionState, gateway
@@ -128,6 +128,7 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
         moved = order_transition(
             order_id=order.pk,
             to_status=S.PAID,
+            from_status=S.PENDING,
             source=source,
             provider_event_id=event_id,
             paid_at=timezone.now(),
@@ -167,6 +168,7 @@ def order_settle(*, session: PaymentSession, source: str, event_id: str = "") ->
         moved = order_transition(
             order_id=order.pk,
             to_status=to_status,
+            from_status=S.PENDING,
             source=source,
             provider_event_id=event_id,
             message=f"{gateway().display_name} session {session.id}",
@@ -192,7 +194,13 @@ def order_session_close(*, order: Order, source: str, reason: CloseReason) -> Se
                 ) from None
             order_settle(session=session, source=source)
             return session.state
-    order_transition(order_id=order.pk, to_status=CLOSED_STATUS[reason], source=source, message=reason.value)
+    order_transition(
+        order_id=order.pk,
+        to_status=CLOSED_STATUS[reason],
+        from_status=S.PENDING,
+        source=source,
+        message=reason.value,
+    )
     return CLOSED
 
 
@@ -201,6 +209,9 @@ def settle_notification(notification: Notification) -> bool:
     source = OrderEvent.Source.WEBHOOK
     if notification.session is not None:
         order_settle(session=notification.session, source=source, event_id=notification.event_id)
+        return True
+    if notification.refund is not None:
+        refund_event_record(refund=notification.refund, source=source, event_id=notification.event_id)
         return True
     if notification.refunded is not None:
         order_refund_record(refunded=notification.refunded, source=source, event_id=notification.event_id)

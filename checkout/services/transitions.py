@@ -48,16 +48,20 @@ def order_transition(
     source: str,
     provider_event_id: str = "",
     message: str = "",
+    from_status: str | None = None,
     **fields: Any,
 ) -> bool:
     """Move the order to `to_status` if the table allows it from its current status.
 
-    `fields` are written in the same UPDATE (e.g. `paid_at`, `payment_id`). Returns True and
-    records one `OrderEvent` when this call made the change; False otherwise. Call it inside a
-    transaction when the change must commit with other writes (the hooks run in it too).
+    `from_status` narrows the move to that one current status (settlement pays only a pending
+    order, though a failed refund may also move a refunded order back to paid). `fields` are
+    written in the same UPDATE (e.g. `paid_at`, `payment_id`). Returns True and records one
+    `OrderEvent` when this call made the change; False otherwise. Call it inside a transaction
+    when the change must commit with other writes (the hooks run in it too).
     """
     now = timezone.now()
-    for frm in sources_of(to_status):
+    sources = sources_of(to_status)
+    for frm in sources if from_status is None else [s for s in sources if s == from_status]:
         updated = Order.objects.filter(pk=order_id, status=frm).update(
             status=to_status, updated_at=now, **fields
         )

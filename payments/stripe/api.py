@@ -48,6 +48,7 @@ __all__ = [
     "checkout_session_expire",
     "checkout_session_retrieve",
     "refund_create",
+    "refunds_list",
     "session_from_payload",
     "webhook_event_construct",
 ]
@@ -209,6 +210,14 @@ def refund_create(
                 raise RefundRefused(refusal, str(exc.user_message or exc.code)) from exc
             raise
     return refund_from_payload(_as_dict(refund))
+
+
+def refunds_list(*, payment_intent_id: str) -> list[StripeRefund]:
+    """Every refund of a payment intent (Stripe's list is capped at 100 a page; one payment has
+    far fewer refunds than that)."""
+    with _stripe_errors("refunds_list"):
+        page = _client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+    return [refund_from_payload(_as_dict(item)) for item in page.data]
 
 
 def webhook_event_construct(*, payload: bytes, sig_header: str | None) -> dict[str, Any]:

@@ -11,6 +11,9 @@ The one place where Stripe's session and event vocabulary becomes a `SessionStat
 | session `expired`                                                | EXPIRED      |
 | event `checkout.session.async_payment_failed`                    | FAILED       |
 | event `checkout.session.expired`                                 | EXPIRED      |
+
+and where Stripe's refund statuses become a `RefundStatus`: `pending` and `requires_action` are
+PENDING, `succeeded` SUCCEEDED, `failed` and `canceled` FAILED (no money went back).
 """
 
 from __future__ import annotations
@@ -27,10 +30,18 @@ from payments.interface import (
     PaymentRefunded,
     PaymentSession,
     Refund,
+    RefundStatus,
     SessionState,
 )
 from payments.stripe import api
-from payments.stripe.parsing import StripeSession, charge_from_payload, id_of, session_from_payload
+from payments.stripe.parsing import (
+    StripeRefund,
+    StripeSession,
+    charge_from_payload,
+    id_of,
+    refund_from_payload,
+    session_from_payload,
+)
 
 # Stripe refuses `expires_at` sooner than 30 minutes or later than 24 hours after creation; keep a
 # margin for clock skew between us and Stripe so the bounds themselves never fail.
@@ -89,7 +100,28 @@ SESSION_EVENTS: dict[str, Callable[[Mapping[str, Any]], PaymentSession]] = {
     "checkout.session.async_payment_failed": _session_event(SessionState.FAILED),
     "checkout.session.expired": _session_event(SessionState.EXPIRED),
 }
-REFUND_EVENTS = frozenset({"charge.refunded"})
+# A payment's refunds changed: read them anew.
+PAYMENT_REFUNDED_EVENTS = frozenset({"charge.refunded"})
+# One refund, as it stands (API versions since 2024-10-28 send these for every refund).
+REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed"})
+REFUND_STATUSES = {
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.FAILED,
+}
+
+
+def neutral_refund(refund: StripeRefund) -> Refund:
+    return Refund(
+        id=refund.id,
+        status=REFUND_STATUSES.get(refund.status, RefundStatus.PENDING),
+        amount=refund.amount,
+        currency=refund.currency,
+        payment_id=refund.payment_intent_id,
+        failure_reason=refund.failure_reason,
+    )
 
 
 def _data_object(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,16 +179,17 @@ class StripeGateway:
     def refund_create(
         self, *, payment_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str]
     ) -> Refund:
-        refund = api.refund_create(
-            payment_intent_id=payment_id, amount=amount, idempotency_key=idempotency_key, metadata=metadata
+        return neutral_refund(
+            api.refund_create(
+                payment_intent_id=payment_id,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                metadata=metadata,
+            )
         )
-        return Refund(
-            id=refund.id,
-            status=refund.status,
-            amount=refund.amount,
-            currency=refund.currency,
-            payment_id=refund.payment_intent_id,
-        )
+
+    def refunds_list(self, *, payment_id: str) -> list[Refund]:
+        return [neutral_refund(refund) for refund in api.refunds_list(payment_intent_id=payment_id)]
 
     def webhook_parse(self, *, payload: bytes, headers: Mapping[str, str]) -> Notification:
         event = api.webhook_event_construct(payload=payload, sig_header=headers.get(self.signature_header))
@@ -165,6 +198,9 @@ class StripeGateway:
         if read_session is not None:
             return dataclasses.replace(notification, session=read_session(_data_object(event)))
         if notification.type in REFUND_EVENTS:
+            refund = neutral_refund(refund_from_payload(_data_object(event)))
+            return dataclasses.replace(notification, refund=refund)
+        if notification.type in PAYMENT_REFUNDED_EVENTS:
             charge = charge_from_payload(_data_object(event))
             refunded = PaymentRefunded(charge.payment_intent_id, charge.amount_refunded)
             return dataclasses.replace(notification, refunded=refunded)
@@ -178,5 +214,5 @@ class StripeGateway:
         order_ref = obj.get("client_reference_id") or (
             metadata.get("order_id") if isinstance(metadata, Mapping) else None
         )
-        payment_id = id_of(obj.get("payment_intent")) if obj.get("object") == "charge" else None
+        payment_id = id_of(obj.get("payment_intent")) if obj.get("object") in {"charge", "refund"} else None
         return EventReferences(str(order_ref) if order_ref else None, payment_id)

@@ -60,11 +60,12 @@ class StripeSession:
 @dataclass(frozen=True)
 class StripeRefund:
     id: str
-    status: str
+    status: str  # pending | requires_action | succeeded | failed | canceled
     amount: int
     currency: str
     payment_intent_id: str | None
     charge_id: str | None
+    failure_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,4 +143,5 @@ def refund_from_payload(data: Mapping[str, Any]) -> StripeRefund:
         currency=str(data.get("currency") or "").lower(),
         payment_intent_id=id_of(data.get("payment_intent")),
         charge_id=id_of(data.get("charge")),
+        failure_reason=str(data.get("failure_reason") or ""),
     )

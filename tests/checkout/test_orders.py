@@ -71,6 +71,10 @@ def test_state_machine_allows_exactly_the_table() -> None:
         ("paid", "refunded"),
         ("partially_refunded", "partially_refunded"),
         ("partially_refunded", "refunded"),
+        # a refund that fails after it succeeded gives its amount back
+        ("partially_refunded", "paid"),
+        ("refunded", "partially_refunded"),
+        ("refunded", "paid"),
     }
     for frm, to in itertools.product(Order.Status.values, repeat=2):
         assert transition_allowed(frm, to) is ((frm, to) in allowed), (frm, to)

@@ -20,6 +20,7 @@ from payments.interface import (
     Notification,
     PaymentSession,
     Refund,
+    RefundStatus,
     SessionNotOpen,
     SessionState,
     WebhookSignatureInvalid,
@@ -102,8 +103,15 @@ class MemoryGateway:
         self, *, payment_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str]
     ) -> Refund:
         return Refund(
-            id=f"re_{idempotency_key}", status="succeeded", amount=amount, currency="", payment_id=payment_id
+            id=f"re_{idempotency_key}",
+            status=RefundStatus.SUCCEEDED,
+            amount=amount,
+            currency="",
+            payment_id=payment_id,
         )
+
+    def refunds_list(self, *, payment_id: str) -> list[Refund]:
+        return []
 
     def webhook_parse(self, *, payload: bytes, headers: Mapping[str, str]) -> Notification:
         if headers.get(self.signature_header) != "ok":
