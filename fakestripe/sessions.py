@@ -20,8 +20,9 @@ MAX_LINE_ITEMS = 100
 # The ui_mode enum since 2026-03-25.dahlia (hosted_page replaced hosted); only hosted is modelled.
 UI_MODES = ("elements", "embedded_page", "form", "hosted_page")
 
-# Parameters Stripe knows for POST /v1/checkout/sessions. Ones fakestripe does not
-# model are accepted and ignored; anything else is rejected like Stripe does.
+# Parameters Stripe knows for POST /v1/checkout/sessions (exactly the pinned SDK's
+# SessionCreateParams: tests/fakestripe/test_sdk_contract.py). Ones fakestripe does not model
+# are accepted and ignored; anything else is rejected like Stripe does.
 SESSION_CREATE_PARAMS = frozenset(
     (
         "adaptive_pricing",
@@ -61,7 +62,6 @@ SESSION_CREATE_PARAMS = frozenset(
         "payment_method_configuration",
         "payment_method_data",
         "payment_method_options",
-        "payment_method_types",
         "permissions",
         "phone_number_collection",
         "redirect_on_completion",
