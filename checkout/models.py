@@ -90,6 +90,10 @@ class Order(models.Model):
     payment_id = models.CharField(max_length=255, blank=True, db_index=True)
     checkout_url = models.URLField(max_length=2048, blank=True)
     session_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set when a call about this order's session failed without an answer (a timeout): the session
+    # may or may not exist (no id yet) or be open; it is resolved before anything relies on it
+    # (checkout/services/settlement.py `order_session_resolve`).
+    session_unclear_since = models.DateTimeField(null=True, blank=True)
     content_fingerprint = models.CharField(max_length=64)
     # Succeeded refunds, and refunds still pending at the provider (checkout/services/refunds.py).
     amount_refunded = models.PositiveBigIntegerField(default=0)

@@ -11,7 +11,7 @@ transaction that moved the order.
        │          └──────────────────────────────^
        │        (a refund that fails after succeeding moves the order back: refunded →
        │         partially_refunded → paid)
-       ├──> failed      (the payment failed)
+       ├──> failed      (the payment failed; paid after all if an unknown session of it was paid)
        ├──> expired     (the payment session closed unpaid)
        └──> cancelled   (by the customer, or superseded by a new checkout of the cart)
 """
@@ -41,6 +41,8 @@ S = OrderStatus
 # from_status -> the statuses it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}),
+    # Money taken through a session the order never learned of (settlement): never refused.
+    S.FAILED: frozenset({S.PAID}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     # partially_refunded -> partially_refunded is a further partial refund (or a failed one).
     # The moves back are refunds that failed after they had succeeded.

@@ -23,7 +23,7 @@ from checkout.models import Order
 from checkout.services.refunds import committed_amount, order_refund
 from checkout.states import can_refund, refundable_amount
 from payments.interface import RefundRefused, gateway
-from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError
+from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError, PaymentProviderUnavailable
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -85,6 +85,13 @@ def _refund(request: HttpRequest, order: Order, form: OrderRefundForm) -> Order 
         )
     except RefundRefused as exc:
         messages.error(request, f"{provider} refused the refund: {exc.message} ({exc.code}).")
+    except PaymentProviderUnavailable as exc:
+        messages.error(
+            request,
+            f"{provider} did not answer in time, so the outcome is unknown: the refund may have been "
+            "made. Submitting this form again is safe: the same refund is replayed, never repeated; "
+            f"the order's history shows it once {provider} reports it. ({exc.code})",
+        )
     except PaymentProviderError as exc:
         messages.error(request, f"{provider} failed; nothing was refunded. {exc.message} ({exc.code})")
     except ConflictError as exc:

@@ -11,9 +11,12 @@ Why a cart can never hold two payable sessions:
 - the database allows one pending order per cart, and the session is created with the
   idempotency key `checkout:{order.id}`, so a network retry cannot create a second one.
 
-The provider call is the only slow thing under the lock; it has a short timeout. When it fails,
-the new order is kept as `failed` with an event (the transaction commits), the cart stays open,
-and the mapped 502/503 error is raised after the commit. A retry creates a fresh order and session.
+The provider call is the only slow thing under the lock; it has a short timeout. When the provider
+answers with an error, the new order is kept as `failed` with an event (the transaction commits),
+the cart stays open, the 502 is raised after the commit, and a retry creates a fresh order and
+session. When it does not answer (a timeout), the session may exist: the order stays pending with
+its session unclear (503), and the next checkout first sends the same create again with the same
+key, getting the session the provider made (or making it, once) instead of a second one.
 """
 
 from __future__ import annotations
@@ -21,24 +24,32 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from checkout import pricing
 from checkout.locks import lock_orders
 from checkout.models import Cart, CartItem, Order, OrderEvent, OrderItem
 from checkout.ownership import lock_owned_cart, owner_of
-from checkout.services.settlement import CloseReason, order_session_close
+from checkout.services.settlement import (
+    CloseReason,
+    order_session_close,
+    order_session_create,
+    order_session_record,
+    order_session_resolve,
+    order_session_unclear,
+)
 from checkout.services.transitions import order_transition
-from checkout.states import OrderStatus
+from checkout.states import PAID_STATUSES, OrderStatus
 from payments.interface import LineItem, SessionState, gateway
 from shopapi.errors import ErrorCode
-from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError
+from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError, PaymentProviderUnavailable
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -69,16 +80,19 @@ def cart_fingerprint(cart: pricing.PricedCart) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _order_create(*, cart: Cart, user_id: int, priced: pricing.PricedCart, fingerprint: str) -> Order:
+def _order_create(
+    *, cart: Cart, user: User, priced: pricing.PricedCart, fingerprint: str, expires_at: datetime
+) -> Order:
     for _ in range(ORDER_NUMBER_ATTEMPTS):
         order = Order(
             number=order_number_generate(),
-            user_id=user_id,
+            user=user,
             cart=cart,
             status=S.PENDING,
             currency=priced.currency,
             total_amount=priced.total_amount,
             content_fingerprint=fingerprint,
+            session_expires_at=expires_at,  # what the session is asked for, the same on every attempt
         )
         try:
             with transaction.atomic():  # savepoint: a number collision must not doom the checkout
@@ -148,9 +162,17 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
         fingerprint = cart_fingerprint(priced)
 
         for existing in lock_orders(Order.objects.filter(cart=cart, status=S.PENDING)):  # one at most
-            if _reusable(existing, fingerprint):
+            order_session_resolve(order=existing, source=OrderEvent.Source.API)  # after a timeout
+            if existing.status in PAID_STATUSES:
+                deferred = ConflictError(
+                    "This cart was paid already; its order is now paid.", code=ErrorCode.CART_ALREADY_PAID
+                )
+            elif existing.status != S.PENDING:
+                continue  # its session failed or expired: nothing payable is left
+            elif _reusable(existing, fingerprint):
                 return CheckoutResult(order=existing, created=False)
-            deferred = _supersede(existing)
+            else:
+                deferred = _supersede(existing)
 
         if deferred is None:
             result, deferred = _order_with_session(
@@ -165,23 +187,22 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
 def _order_with_session(
     *, cart: Cart, user: AbstractBaseUser | AnonymousUser, priced: pricing.PricedCart, fingerprint: str
 ) -> tuple[CheckoutResult | None, DomainError | None]:
-    """A new pending order and its payment session; on a provider failure the order is `failed`
-    and the error is returned, to raise after the commit."""
-    user_id = owner_of(user).user_id
-    assert user_id is not None  # lock_owned_cart found the caller's cart
-    order = _order_create(cart=cart, user_id=user_id, priced=priced, fingerprint=fingerprint)
-    provider = gateway()
-    lifetime = provider.session_lifetime(timedelta(minutes=int(settings.CHECKOUT_SESSION_TTL_MINUTES)))
+    """A new pending order and its payment session. When the provider answers with an error the
+    order is `failed`; when it doesn't answer (a timeout) the order stays pending with its session
+    unclear, resolved by the next checkout, cancel or reconciliation. Either way the error is
+    returned, to raise after the commit."""
+    assert owner_of(user).user_id is not None  # lock_owned_cart found the caller's cart
+    lifetime = gateway().session_lifetime(timedelta(minutes=int(settings.CHECKOUT_SESSION_TTL_MINUTES)))
+    expires_at = (timezone.now() + lifetime).replace(microsecond=0)
+    order = _order_create(
+        cart=cart, user=cast(User, user), priced=priced, fingerprint=fingerprint, expires_at=expires_at
+    )
+    line_items = [LineItem(line.name, line.unit_amount, line.quantity) for line in priced.lines]
     try:
-        session = provider.session_create(
-            order_ref=str(order.pk),
-            order_number=order.number,
-            line_items=[LineItem(line.name, line.unit_amount, line.quantity) for line in priced.lines],
-            currency=priced.currency,
-            customer_email=getattr(user, "email", "") or None,
-            expires_at=timezone.now() + lifetime,
-            idempotency_key=f"checkout:{order.pk}",
-        )
+        session = order_session_create(order=order, line_items=line_items)
+    except PaymentProviderUnavailable as exc:
+        order_session_unclear(order=order, source=OrderEvent.Source.API, what="creating the payment session")
+        return None, exc  # pending, session unknown: never a second session for this order
     except PaymentProviderError as exc:
         order_transition(
             order_id=order.pk,
@@ -190,13 +211,5 @@ def _order_with_session(
             message=f"creating the payment session failed: {exc.code}",
         )
         return None, exc  # the failed order is kept, the cart stays open
-    order.provider_session_id = session.id
-    order.checkout_url = session.url or ""
-    order.session_expires_at = session.expires_at
-    Order.objects.filter(pk=order.pk).update(
-        provider_session_id=session.id,
-        checkout_url=order.checkout_url,
-        session_expires_at=session.expires_at,
-        updated_at=timezone.now(),
-    )
+    order_session_record(order=order, session=session)
     return CheckoutResult(order=order, created=True), None

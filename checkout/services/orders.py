@@ -15,11 +15,17 @@ from checkout.locks import lock_order
 from checkout.models import Order, OrderEvent
 from checkout.ownership import lock_owned_cart, order_not_found, orders_of, owner_of
 from checkout.selectors.orders import order_get_for_user
-from checkout.services.settlement import CloseReason, order_session_close, order_settle
+from checkout.services.settlement import (
+    CloseReason,
+    order_session_close,
+    order_session_resolve,
+    order_session_unclear,
+    order_settle,
+)
 from checkout.states import OrderStatus
 from payments.interface import SessionState, gateway
 from shopapi.errors import ErrorCode
-from shopapi.exceptions import ConflictError
+from shopapi.exceptions import ConflictError, DomainError, PaymentProviderUnavailable
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -54,7 +60,7 @@ def order_cancel(*, order_id: uuid.UUID, user: AbstractBaseUser | AnonymousUser)
     base = orders_of(owner_of(user)).filter(pk=order_id).only("pk", "cart_id").first()
     if base is None:
         raise order_not_found()
-    conflict: ConflictError | None = None
+    conflict: DomainError | None = None
     with transaction.atomic(durable=True):
         lock_owned_cart(cart_id=base.cart_id, user=user)
         order = lock_order(order_id)
@@ -64,7 +70,16 @@ def order_cancel(*, order_id: uuid.UUID, user: AbstractBaseUser | AnonymousUser)
                 f"Only a pending order can be cancelled; this one is {order.status}.",
                 code=ErrorCode.ORDER_NOT_PENDING,
             )
-        outcome = order_session_close(order=order, source=OrderEvent.Source.API, reason=CloseReason.CUSTOMER)
+        try:
+            order_session_resolve(order=order, source=OrderEvent.Source.API)  # after a timeout
+            outcome = _close(order)
+        except PaymentProviderUnavailable as exc:
+            # The provider may have closed it: record that we don't know, so nobody hands the
+            # session out again before asking (the 503 is raised after this commits).
+            order_session_unclear(
+                order=order, source=OrderEvent.Source.API, what="closing the payment session"
+            )
+            outcome, conflict = None, exc
         if outcome is SessionState.PROCESSING:
             raise ConflictError(
                 "A payment for this order is being processed.", code=ErrorCode.PAYMENT_IN_PROGRESS
@@ -79,3 +94,11 @@ def order_cancel(*, order_id: uuid.UUID, user: AbstractBaseUser | AnonymousUser)
     if conflict is not None:
         raise conflict
     return order_get_for_user(order_id=order_id, user=user)
+
+
+def _close(order: Order) -> SessionState | str:
+    """Close the pending order's session for the customer; what a resolved session already says."""
+    if order.status == S.PENDING:
+        return order_session_close(order=order, source=OrderEvent.Source.API, reason=CloseReason.CUSTOMER)
+    settled: dict[str, SessionState] = {S.FAILED: SessionState.FAILED, S.EXPIRED: SessionState.EXPIRED}
+    return settled.get(order.status, SessionState.PAID)  # resolving its session settled the order

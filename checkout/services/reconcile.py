@@ -26,6 +26,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from checkout.locks import lock_cart, lock_order
@@ -36,6 +37,7 @@ from checkout.services.settlement import (
     Settlement,
     SettleResult,
     order_session_close,
+    order_session_resolve,
     order_settle,
 )
 from checkout.states import OrderStatus
@@ -99,7 +101,8 @@ def payments_reconcile(
     """Settle every pending order whose session is older than `older_than`; one order at a time."""
     cutoff = timezone.now() - older_than
     candidates = list(
-        Order.objects.filter(status=S.PENDING, provider_session_id__isnull=False, created_at__lte=cutoff)
+        Order.objects.filter(status=S.PENDING, created_at__lte=cutoff)
+        .filter(Q(provider_session_id__isnull=False) | Q(session_unclear_since__isnull=False))
         .order_by("created_at", "id")
         .values_list("pk", "cart_id")
     )
@@ -123,7 +126,12 @@ def order_reconcile(*, order_id: UUID, cart_id: UUID) -> ReconcileOutcome:
             if lock_cart(cart_id, skip_locked=True) is None:
                 return ReconcileOutcome.SKIPPED
             order = lock_order(order_id, within=Order.objects.filter(status=S.PENDING), skip_locked=True)
-            if order is None or not order.provider_session_id:
+            if order is None:
+                return ReconcileOutcome.SKIPPED
+            order_session_resolve(order=order, source=SOURCE)  # a call that got no answer, first
+            if order.status != S.PENDING:
+                return _RESOLVED.get(order.status, ReconcileOutcome.SKIPPED)
+            if not order.provider_session_id:
                 return ReconcileOutcome.SKIPPED
             return _reconcile(order, order.provider_session_id)
     except PaymentProviderError as exc:
@@ -132,6 +140,13 @@ def order_reconcile(*, order_id: UUID, cart_id: UUID) -> ReconcileOutcome:
         )
         return ReconcileOutcome.ERROR
 
+
+# What this run did, when resolving an unclear session already settled the order.
+_RESOLVED: dict[str, ReconcileOutcome] = {
+    S.PAID: ReconcileOutcome.PAID,
+    S.FAILED: ReconcileOutcome.FAILED,
+    S.EXPIRED: ReconcileOutcome.EXPIRED,
+}
 
 # What this run did, by what settlement did.
 _OUTCOMES = {

@@ -20,6 +20,13 @@ the order, reconciliation of a session past its expiry expires it.
 
 `order_settle` may be called any number of times, from anywhere: the conditional update in
 `order_transition` makes exactly one caller move the order and write its one event.
+
+A call about a session that fails without an answer (a timeout, "still in progress") leaves the
+outcome unknown: the session may exist, may have been closed. Such an order is marked
+(`session_unclear_since`) and `order_session_resolve` learns the truth before anything relies on
+the session: a create is sent again with the same idempotency key and parameters (the provider
+answers with the session it made, or makes it now, once), a close is followed by a retrieve. So
+a cart never has two payable sessions, and a session paid after a timeout still pays its order.
 """
 
 from __future__ import annotations
@@ -33,12 +40,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkout.locks import lock_cart
-from checkout.models import Cart, Order, OrderEvent
+from checkout.models import Cart, Order, OrderEvent, OrderItem
 from checkout.services.refunds import order_refund_record, refund_event_record
 from checkout.services.transitions import order_event_note, order_transition
 from checkout.states import PAID_STATUSES, OrderStatus
-from payments.interface import Notification, PaymentSession, SessionNotOpen, SessionState, gateway
-from shopapi.exceptions import PaymentProviderError
+from payments.interface import LineItem, Notification, PaymentSession, SessionNotOpen, SessionState, gateway
+from shopapi.exceptions import PaymentProviderError, PaymentProviderUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +127,9 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
         order_event_note(order=order, source=source, message=message, provider_event_id=event_id, once=True)
         return SettleResult(Settlement.MISMATCH, order.pk)
 
-    if order.status == S.PENDING:
+    if order.status in (S.PENDING, S.FAILED):
+        # A failed order can be paid only through a session it never learned of (an orphan of a
+        # create that timed out, before sessions were resolved): the money is taken, so it pays.
         # The lock order is the cart, then its orders (as checkout and cancel take them): a
         # webhook holding the order row while waiting for the cart could deadlock with a
         # checkout holding the cart while waiting for the order.
@@ -128,11 +137,13 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
         moved = order_transition(
             order_id=order.pk,
             to_status=S.PAID,
-            from_status=S.PENDING,
+            from_status=order.status,
             source=source,
             provider_event_id=event_id,
             paid_at=timezone.now(),
             payment_id=session.payment_id or "",
+            provider_session_id=session.id,
+            session_unclear_since=None,
         )
         if moved:
             Cart.objects.filter(pk=order.cart_id, status=Cart.Status.OPEN).update(
@@ -202,6 +213,84 @@ def order_session_close(*, order: Order, source: str, reason: CloseReason) -> Se
         message=reason.value,
     )
     return CLOSED
+
+
+def order_session_create(*, order: Order, line_items: list[LineItem] | None = None) -> PaymentSession:
+    """Open the order's payment session: always the same parameters and idempotency key for one
+    order (its snapshot, its `session_expires_at`), so sending it again can only get the same one.
+    `line_items` spares reading the snapshot back when the caller has just written it."""
+    assert order.session_expires_at is not None  # set with the order, before the first attempt
+    if line_items is None:
+        items = OrderItem.objects.filter(order=order).order_by("id")
+        line_items = [LineItem(item.name, item.unit_amount, item.quantity) for item in items]
+    return gateway().session_create(
+        order_ref=str(order.pk),
+        order_number=order.number,
+        line_items=line_items,
+        currency=order.currency,
+        customer_email=order.user.email or None,
+        expires_at=order.session_expires_at,
+        idempotency_key=f"checkout:{order.pk}",
+    )
+
+
+def order_session_record(*, order: Order, session: PaymentSession) -> None:
+    """Store the session the provider made for the order (and that its outcome is known)."""
+    order.provider_session_id = session.id
+    order.checkout_url = session.url or ""
+    order.session_expires_at = session.expires_at
+    order.session_unclear_since = None
+    Order.objects.filter(pk=order.pk).update(
+        provider_session_id=session.id,
+        checkout_url=order.checkout_url,
+        session_expires_at=session.expires_at,
+        session_unclear_since=None,
+        updated_at=timezone.now(),
+    )
+
+
+def order_session_unclear(*, order: Order, source: str, what: str) -> None:
+    """Record that a call about the order's session got no answer; resolved before it is relied on."""
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(session_unclear_since=now, updated_at=now)
+    order.session_unclear_since = now
+    order_event_note(
+        order=order, source=source, message=f"{what} got no answer; its outcome is checked before reuse"
+    )
+
+
+def order_session_resolve(*, order: Order, source: str) -> None:
+    """Learn what became of the order's session after a call that got no answer (see above).
+
+    Raises `PaymentProviderUnavailable` while the provider still can't answer (the order stays
+    unclear). Call it under the cart's lock.
+    """
+    if order.session_unclear_since is None:
+        return
+    if not order.provider_session_id:
+        try:
+            session = order_session_create(order=order)
+        except PaymentProviderUnavailable:
+            raise
+        except PaymentProviderError as exc:  # the provider answered: that key made no session
+            order_transition(
+                order_id=order.pk,
+                to_status=S.FAILED,
+                from_status=S.PENDING,
+                source=source,
+                message=f"creating the payment session failed: {exc.code}",
+                session_unclear_since=None,
+            )
+            order.refresh_from_db()
+            return
+        order_session_record(order=order, session=session)
+    else:
+        session = gateway().session_retrieve(session_id=order.provider_session_id)
+        Order.objects.filter(pk=order.pk).update(session_unclear_since=None)
+        order.session_unclear_since = None
+    if session.state is not SessionState.OPEN:
+        order_settle(session=session, source=source)
+        order.refresh_from_db()
 
 
 def settle_notification(notification: Notification) -> bool:

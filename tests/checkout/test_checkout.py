@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import pytest
@@ -292,20 +291,9 @@ def test_query_count_does_not_depend_on_the_number_of_lines(
     assert len(one_line) <= 15
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.mark.parametrize(
-    ("fault", "status", "code"),
-    [
-        ("500", 502, "payment_provider_error"),
-        ("latency", 503, "payment_provider_unavailable"),
-        ("refused", 503, "payment_provider_unavailable"),
-    ],
-)
+# A checkout that gets no answer (a timeout, a refused connection) keeps its order pending with the
+# session unclear: tests/checkout/test_unclear_outcomes.py.
+@pytest.mark.parametrize(("fault", "status", "code"), [("500", 502, "payment_provider_error")])
 def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
     stripe_env: FakeStripeServer,
     stripe_client: stripe.StripeClient,
@@ -318,14 +306,7 @@ def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
 ) -> None:
     # given
     cart = make_cart(user)
-    if fault == "500":
-        stripe_env.faults(fail_next=2, status=500)  # beats the one retry
-    elif fault == "latency":
-        settings.STRIPE_TIMEOUT_SECONDS = 0.5
-        settings.STRIPE_MAX_NETWORK_RETRIES = 0
-        stripe_env.faults(latency_ms=1_500)
-    else:
-        settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
+    stripe_env.faults(fail_next=2, status=500)  # beats the one retry
 
     # when
     response = auth_client.post(checkout_url(cart))
@@ -343,7 +324,6 @@ def test_stripe_failure_keeps_failed_order_and_a_retry_succeeds(
 
     # when: the fault is gone
     stripe_env.faults()
-    settings.STRIPE_API_BASE = stripe_env.base_url
     before = {s["id"] for s in _sessions(stripe_client)}
     retry = auth_client.post(checkout_url(cart))
 

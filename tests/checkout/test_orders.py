@@ -67,6 +67,7 @@ def test_state_machine_allows_exactly_the_table() -> None:
         ("pending", "failed"),
         ("pending", "expired"),
         ("pending", "cancelled"),
+        ("failed", "paid"),  # an orphan session of a failed order paid: the money is never refused
         ("paid", "partially_refunded"),
         ("paid", "refunded"),
         ("partially_refunded", "partially_refunded"),

@@ -64,11 +64,11 @@ def test_a_status_without_a_colour_or_label_still_renders(monkeypatch: pytest.Mo
 
 
 def test_status_sets_follow_the_table() -> None:
-    assert {S.FAILED, S.EXPIRED, S.CANCELLED} == states.FINAL_STATUSES
+    assert {S.EXPIRED, S.CANCELLED} == states.FINAL_STATUSES
     assert states.REFUNDABLE_STATUSES < states.PAID_STATUSES
     assert all(status in states.LABELS and status in states.COLOURS for status in S.values)
     assert states.sources_of(S.REFUNDED) == [S.PAID, S.PARTIALLY_REFUNDED]
-    assert states.sources_of(S.PAID) == [S.PARTIALLY_REFUNDED, S.PENDING, S.REFUNDED]
+    assert states.sources_of(S.PAID) == [S.FAILED, S.PARTIALLY_REFUNDED, S.PENDING, S.REFUNDED]
 
 
 @pytest.mark.parametrize(
