@@ -16,7 +16,16 @@ from fakestripe.store import Obj, Store, lookup, new_id
 CARD_SUCCESS = "4242424242424242"
 CARD_DECLINE = "4000000000000002"
 CARD_INSUFFICIENT_FUNDS = "4000000000009995"
-CARD_ASYNC = "4000003800000446"
+# fakestripe's own "delayed payment" card, NOT a Stripe behaviour: paying with it completes the
+# session ``unpaid`` with its PaymentIntent ``processing`` until the ``settle`` control succeeds
+# or fails it (``checkout.session.async_payment_succeeded`` / ``_failed``), which is how Stripe
+# Checkout treats delayed-notification payment methods (ACH Direct Debit, SEPA Direct Debit,
+# Bacs, BECS, Boleto, OXXO, Konbini, bank transfers; see README "Delayed payments"). Cards never
+# behave this way on Stripe: there 4000 0038 0000 0446 is a 3D Secure test card (authentication
+# required for on-session payments). The number was kept because it is a Luhn-valid Stripe test
+# number that does not simply succeed, and the project's tests and docs already use it; a real
+# Stripe run can only reproduce this flow with one of those delayed methods.
+FAKE_ASYNC_CARD = "4000003800000446"
 # Stripe's refund test cards (https://docs.stripe.com/testing#refunds): the charge succeeds; a
 # refund starts ``pending`` then succeeds, or starts ``succeeded`` then fails.
 CARD_REFUND_PENDING = "4000000000007726"
@@ -30,7 +39,7 @@ def _check_card(number: str) -> None:
         decline = "generic_decline" if number == CARD_DECLINE else "insufficient_funds"
         msg = "Your card was declined." if number == CARD_DECLINE else "Your card has insufficient funds."
         raise StripeError(402, "card_error", msg, code="card_declined", decline_code=decline)
-    if number not in (*SUCCESS_CARDS, CARD_ASYNC):
+    if number not in (*SUCCESS_CARDS, FAKE_ASYNC_CARD):
         raise StripeError(
             402,
             "card_error",
@@ -100,7 +109,7 @@ def session_pay(store: Store, sid: str, card: str) -> Obj:
 
 
 def session_settle(store: Store, sid: str, outcome: str) -> Obj:
-    """Finish an async (processing) payment: ``succeeded`` or ``failed``."""
+    """Finish an async (processing) ``FAKE_ASYNC_CARD`` payment: ``succeeded`` or ``failed``."""
     with store.lock:
         session = session_get(store, sid)
         if outcome not in ("succeeded", "failed"):
