@@ -42,10 +42,12 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 # Heartbeat files on tmpfs: a container's overlay /tmp can stall workers under I/O pressure.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs, not a temp file
 
-# Peers whose X-Forwarded-* headers gunicorn trusts (the platform's proxy). "*" is right when
-# only the proxy can reach the container, as on Render, Fly or behind a private load balancer.
 # Long search + cursor URLs fit; gunicorn's ceiling (its default is 4094).
 limit_request_line = 8190
+# Peers whose X-Forwarded-* headers are trusted (the platform's proxy). "*" is right when only the
+# proxy can reach the container, as on Render, Fly or behind a private load balancer. The app reads
+# the same variable with the same default (settings.TRUSTED_PROXIES, shopapi/client_ip.py) for the
+# client address behind throttles: one list for both.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 accesslog = None

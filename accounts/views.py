@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -18,14 +19,43 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts.models import User
 from accounts.serializers import LogoutSerializer, RegisterSerializer, TokenPairSerializer, UserSerializer
 from accounts.services import user_register
+from shopapi.client_ip import client_ip
 from shopapi.schema import error_responses
+from shopapi.throttling import (
+    AddressRateThrottle,
+    GlobalRateThrottle,
+    login_failed,
+    login_lockout_check,
+    login_succeeded,
+)
+
+
+class RegisterThrottle(AddressRateThrottle):
+    scope = "auth_register"
+
+
+class RegisterTakenThrottle(GlobalRateThrottle):
+    """How many "already taken" answers register gives, to everyone together (enumeration)."""
+
+    scope = "auth_register_taken"
+
+
+class LoginThrottle(AddressRateThrottle):
+    scope = "auth_login"
+
+
+def _says_taken(errors: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(detail, ErrorDetail) and detail.code == "unique"
+        for field in ("username", "email")
+        for detail in errors.get(field, [])
+    )
 
 
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth_register"
+    throttle_classes = [RegisterThrottle]
 
     @extend_schema(
         tags=["auth"],
@@ -52,7 +82,10 @@ class RegisterView(APIView):
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if _says_taken(serializer.errors):
+                RegisterTakenThrottle().enforce(request, self)
+            raise serializers.ValidationError(serializer.errors)
         user = user_register(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -65,10 +98,25 @@ class RegisterView(APIView):
     )
 )
 class TokenView(TokenObtainPairView):
-    """Exchange a username and password for an access and a refresh token."""
+    """Exchange a username and password for an access and a refresh token.
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth_login"
+    Throttled per client address. After repeated failures for a username, every attempt for it
+    waits (429 with `Retry-After`, the password is not tried), longer after each further failure.
+    """
+
+    throttle_classes = [LoginThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = request.data
+        username = str(data.get("username") or "") if isinstance(data, Mapping) else ""
+        login_lockout_check(username)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            login_failed(username, address=client_ip(request))
+            raise
+        login_succeeded(username)
+        return response
 
 
 @extend_schema_view(

@@ -1,10 +1,66 @@
-"""Admin building blocks shared by the apps."""
+"""Admin building blocks shared by the apps, and the throttled admin login.
+
+The admin login is limited like the API's (shopapi/throttling.py): per client address
+(`THROTTLE_ADMIN_LOGIN`) and by the per-username lock-out, and every failure is logged. Installed
+on `admin.site` at import; every app's admin imports this module, so autodiscovery installs it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import math
+from typing import Any, cast
 
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from rest_framework.request import Request
+
+from shopapi.client_ip import client_ip
+from shopapi.errors import ErrorCode
+from shopapi.throttling import AddressRateThrottle, login_failed, login_lockout_wait, login_succeeded
+
+logger = logging.getLogger(__name__)
+
+
+class AdminLoginThrottle(AddressRateThrottle):
+    scope = "admin_login"
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form, refusing before the password is checked when a limit is reached."""
+
+    def clean(self) -> dict[str, Any]:
+        request = cast(HttpRequest, self.request)
+        username = str(self.cleaned_data.get("username") or "")
+        address = client_ip(request)
+        throttle = AdminLoginThrottle()
+        # The throttle reads only the request's addresses, which an HttpRequest has too.
+        if not throttle.allow_request(cast(Request, request), cast(Any, None)):
+            self._refuse(throttle.wait() or 1, username, address)
+        wait = login_lockout_wait(username)
+        if wait > 0:
+            self._refuse(wait, username, address)
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            logger.warning("admin login failed for %r from %s", username, address)
+            login_failed(username, address=address)
+            raise
+        login_succeeded(username)
+        return cleaned
+
+    def _refuse(self, wait: float, username: str, address: str) -> None:
+        logger.warning("admin login refused for %r from %s: throttled", username, address)
+        raise ValidationError(
+            "Too many failed logins. Try again in %(seconds)d seconds.",
+            code=ErrorCode.THROTTLED,
+            params={"seconds": math.ceil(wait)},
+        )
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class ReadOnlyPermissionsMixin:

@@ -72,6 +72,9 @@ class ErrorCode(enum.StrEnum):
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
     PAYMENT_PROVIDER_MISCONFIGURED = "payment_provider_misconfigured"
     INVALID_SIGNATURE = "invalid_signature"
+    SERVICE_UNAVAILABLE = "service_unavailable"  # the database is unreachable; retry after Retry-After
+    REQUEST_TOO_LARGE = "request_too_large"  # body over the endpoint's limit (shopapi/limits.py), 413
+    INVALID_HOST = "invalid_host"  # Host header not in ALLOWED_HOSTS (shopapi/limits.py), 400
 
     @classmethod
     def known(cls, value: str) -> ErrorCode | None:

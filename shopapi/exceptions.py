@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -26,6 +28,7 @@ class DomainError(Exception):
     """An expected failure of a service, turned into an error response by the handler."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST
+    retry_after: int | None = None  # seconds, sent as `Retry-After` when set
     default_code = ErrorCode.INVALID
     default_message = "The request could not be processed."
 
@@ -72,6 +75,35 @@ class PaymentProviderUnavailable(PaymentProviderError):
     default_code = ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE
     default_message = "The payment provider is unreachable; retry later."
 
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# SQLSTATE classes of a lost or refused connection: 08 (connection exception), 57P01-57P03 (the
+# server is shutting down or starting). Other OperationalErrors (deadlock, statement timeout) are bugs
+# or load, not an outage, and stay 500s.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (rather than that a query failed)."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection is closed or was never opened
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)  # psycopg's; None when no server answered
+    return sqlstate is None or str(sqlstate).startswith(_OUTAGE_SQLSTATES)
+
+
+def outage_body_and_headers(exc: BaseException) -> tuple[dict[str, Any], dict[str, str]]:
+    """The 503 answer to a database outage; logged in one line, without the traceback."""
+    logger.error(
+        "database unavailable: %s: %s", type(exc).__name__, (str(exc).strip().splitlines() or [""])[0]
+    )
+    body = error_body(ErrorCode.SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry later.")
+    return body, {"Retry-After": str(settings.OUTAGE_RETRY_AFTER_SECONDS)}
+
 
 def error_body(code: ErrorCode, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one error shape."""
@@ -111,7 +143,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF exception handler: every error leaves in the one shape."""
     if isinstance(exc, DomainError):
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code, headers=headers)
+    if database_unavailable(exc):
+        body, headers = outage_body_and_headers(exc)
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

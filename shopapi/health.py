@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shopapi.errors import ErrorCode
-from shopapi.exceptions import error_body
+from shopapi.exceptions import database_unavailable, error_body, outage_body_and_headers
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,19 @@ def readyz(request: Request) -> Response:
     )
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler400: Django's own refusals (too many fields, a malformed request) in the error shape."""
+    return JsonResponse(error_body(ErrorCode.INVALID, "The request could not be processed."), status=400)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body(ErrorCode.NOT_FOUND, "Not found."), status=404)
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
+    """handler500: Django calls it inside its `except`, so the exception is `sys.exc_info()`'s."""
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        body, headers = outage_body_and_headers(exc)
+        return JsonResponse(body, status=503, headers=headers)
     return JsonResponse(error_body(ErrorCode.SERVER_ERROR, "An unexpected error occurred."), status=500)

@@ -7,6 +7,11 @@ writes one ``shopapi.request`` line per request: method, path (never the query s
 status, duration_ms, request_id and user_id when authenticated. Headers and bodies are
 never logged.
 
+`JsonHostMiddleware` validates the Host header first thing after the probes, so a disallowed host
+is a JSON 400 `invalid_host` rather than Django's HTML page. `ApiSlashMiddleware` serves an
+`/api/` path written without its trailing slash as the slashed one, so the method and body
+survive (CommonMiddleware's APPEND_SLASH would answer an HTML 301 that turns a POST into a GET).
+
 `ProbeMiddleware` answers ``GET /healthz`` and ``GET /readyz`` before host validation, SSL
 redirect and sessions: load balancers and the image's HEALTHCHECK call them by IP over
 plain HTTP, with a Host header that is not in ALLOWED_HOSTS.
@@ -21,17 +26,23 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase
-from django.urls import resolve
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.urls import is_valid_path, resolve
 from django.utils.functional import LazyObject, empty
 
+from shopapi.errors import ErrorCode
+from shopapi.exceptions import error_body
 from shopapi.logging import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+API_PREFIX = "/api/"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 access_logger = logging.getLogger("shopapi.request")
+# Where Django itself reports a disallowed Host.
+host_logger = logging.getLogger("django.security.DisallowedHost")
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -107,4 +118,35 @@ class ProbeMiddleware:
             if callable(render):  # a DRF Response is rendered by the handler we bypass
                 render()
             return response
+        return self.get_response(request)
+
+
+class JsonHostMiddleware:
+    """A Host header outside ALLOWED_HOSTS is a JSON 400 in the error shape, before any view."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            request.get_host()
+        except DisallowedHost as exc:
+            host_logger.warning("%s", exc)
+            return JsonResponse(error_body(ErrorCode.INVALID_HOST, "Invalid Host header."), status=400)
+        return self.get_response(request)
+
+
+class ApiSlashMiddleware:
+    """`POST /api/v1/carts` is served as `POST /api/v1/carts/`: no redirect, nothing lost."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        path = request.path_info
+        if path.startswith(API_PREFIX) and not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf) and is_valid_path(f"{path}/", urlconf):
+                request.path_info = f"{path}/"
+                request.path = f"{request.path}/"
         return self.get_response(request)

@@ -9,7 +9,8 @@ answers as a single range scan.
 The ordering comes from the queryset (`order_by(...)`, set by the filterset or the view): it must
 end with the primary key as a unique tiebreaker, and every field must sort in the same direction
 (so one row comparison expresses "after this row"). The cursor records that ordering; a cursor
-replayed under another ordering, or one that does not decode, is a 400 naming `cursor`.
+replayed under another ordering, one that does not decode, or one holding a value its column
+could not (`position_value`: type, range, length, UTC offset), is a 400 naming `cursor`.
 
 A page is read by a `PageFetch`: by default the first rows of the positioned queryset, one
 statement. A list that needs another plan for the same rows passes its own `fetch` to
@@ -27,11 +28,23 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BooleanField, Expression, F, Model, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Expression,
+    F,
+    Field,
+    IntegerField,
+    Model,
+    QuerySet,
+    Value,
+)
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.encoding import force_str
 from rest_framework.exceptions import ValidationError
@@ -39,6 +52,11 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+# Longest string accepted for a cursor value of a column without max_length (datetimes, UUIDs).
+CURSOR_VALUE_MAX_CHARS = 64
+# PostgreSQL's timestamptz input accepts UTC offsets up to ±15:59.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
 class RowComparison(Expression):
@@ -84,6 +102,35 @@ def strip_direction(field: str) -> str:
 def _model_field(model: type[Model], ordering_field: str) -> Any:
     name = strip_direction(ordering_field)
     return model._meta.pk if name == "pk" else model._meta.get_field(name)
+
+
+def position_value(field: Field[Any, Any], raw: Any) -> Any:
+    """One decoded cursor value as `field`'s Python value, checked as strictly as the database would.
+
+    The encoder writes integer fields as JSON integers and everything else as strings, so only
+    those are accepted: integers within the column's range, strings no longer than the column
+    (`CURSOR_VALUE_MAX_CHARS` for columns without a length), valid UTF-8 without NUL, datetimes
+    with a UTC offset PostgreSQL accepts (±15:59), normalised to UTC within years 1..9999.
+    Anything else raises ValueError, TypeError or Django's ValidationError.
+    """
+    if isinstance(field, IntegerField):
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise TypeError("an integer column needs a JSON integer")
+    elif not isinstance(raw, str):
+        raise TypeError("a non-integer column needs a JSON string")
+    else:
+        max_chars = field.max_length if isinstance(field, CharField) else None  # UUIDField's is 32
+        if len(raw) > (max_chars or CURSOR_VALUE_MAX_CHARS) or "\x00" in raw:
+            raise ValueError("string too long or with NUL")
+        raw.encode("utf-8")  # a lone surrogate is a UnicodeEncodeError
+    value = field.to_python(raw)
+    if isinstance(field, DateTimeField):
+        offset = value.utcoffset() if isinstance(value, datetime) else None
+        if offset is None or abs(offset) > MAX_UTC_OFFSET:
+            raise ValueError("a cursor datetime needs a UTC offset within ±15:59")
+        value = value.astimezone(UTC)  # OverflowError past year 1 or 9999
+    field.run_validators(value)
+    return value
 
 
 def row_position(
@@ -181,16 +228,10 @@ class KeysetPagination(BasePagination):
                 raise TypeError("cursor made for another ordering")
             if not isinstance(raw_position, list) or len(raw_position) != len(ordering):
                 raise TypeError("wrong position length")
-            position = []
-            for field_name, raw in zip(ordering, raw_position, strict=True):
-                if not isinstance(raw, (str, int)) or isinstance(raw, bool):
-                    raise TypeError("position values are strings or integers")
-                if isinstance(raw, str) and "\x00" in raw:
-                    raise TypeError("NUL in position")
-                field = _model_field(model, field_name)
-                value = field.to_python(raw)
-                field.run_validators(value)
-                position.append(value)
+            position = [
+                position_value(_model_field(model, field_name), raw)
+                for field_name, raw in zip(ordering, raw_position, strict=True)
+            ]
         except (
             ValueError,
             TypeError,

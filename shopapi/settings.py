@@ -69,6 +69,10 @@ MIDDLEWARE = [
     # host validation and SSL redirect (load balancers call them by IP over plain HTTP).
     "shopapi.middleware.RequestIdMiddleware",
     "shopapi.middleware.ProbeMiddleware",
+    # Then a disallowed Host as a JSON 400, body limits (413), `/api/…` without its slash served.
+    "shopapi.middleware.JsonHostMiddleware",
+    "shopapi.limits.BodyLimitMiddleware",
+    "shopapi.middleware.ApiSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -148,6 +152,13 @@ STORAGES = {
     },
 }
 
+# Request body limits (shopapi/limits.py): any API call, and the payment webhook. Stripe publishes
+# no maximum event size; 1 MiB is far above the events it sends. Django's own limit is raised to
+# match so it never answers first (its RequestDataTooBig would be a 500 inside a DRF view).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, API_MAX_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -155,16 +166,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shopapi.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shopapi.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth_login": env.str("THROTTLE_LOGIN", default="10/min"),
         "auth_register": env.str("THROTTLE_REGISTER", default="5/min"),
+        # For everyone together: register answers saying an email or username is taken.
+        "auth_register_taken": env.str("THROTTLE_REGISTER_TAKEN", default="60/hour"),
+        "checkout": env.str("THROTTLE_CHECKOUT", default="20/min"),
+        "checkout_address": env.str("THROTTLE_CHECKOUT_ADDRESS", default="60/min"),
+        "admin_login": env.str("THROTTLE_ADMIN_LOGIN", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# The client's address (shopapi/client_ip.py): X-Forwarded-For is believed only from these peers,
+# the same variable and default gunicorn reads (gunicorn.conf.py).
+TRUSTED_PROXIES = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+# Login lock-out per username (shopapi/throttling.py): after this many failures each attempt waits
+# LOGIN_LOCKOUT_SECONDS, doubling per further failure up to the max; a success resets it.
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=30)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+# Retry-After (seconds) on a 503 for a database outage.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),

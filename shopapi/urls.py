@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
+handler400 = "shopapi.health.bad_request"
 handler404 = "shopapi.health.not_found"
 handler500 = "shopapi.health.server_error"

@@ -15,14 +15,24 @@ from checkout.serializers.orders import CheckoutSerializer
 from checkout.services.checkout import checkout_start
 from payments.interface import gateway
 from shopapi.schema import error_responses
+from shopapi.throttling import AddressRateThrottle, UserRateThrottle
 
 PROVIDER = gateway().display_name
+
+
+class CheckoutUserThrottle(UserRateThrottle):
+    scope = "checkout"
+
+
+class CheckoutAddressThrottle(AddressRateThrottle):
+    scope = "checkout_address"
 
 
 class CartCheckoutView(APIView):
     """One pending order and one payable payment session per cart content."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [CheckoutUserThrottle, CheckoutAddressThrottle]
 
     @extend_schema(
         tags=["checkout"],
@@ -35,15 +45,20 @@ class CartCheckoutView(APIView):
             "second payable session. A changed cart expires the previous session first. "
             "409 `cart_already_paid` when the previous session was paid meanwhile, "
             "409 `payment_in_progress` while an asynchronous payment is processing, "
-            "400 `cart_empty` / `product_unavailable` / `currency_mismatch` / `order_too_large`, "
-            f"502/503 when {PROVIDER} fails (the order is kept as `failed`; retry)."
+            "400 `cart_empty` / `product_unavailable` / `currency_mismatch` / `order_too_large` / "
+            "`order_too_small` / `cart_too_many_lines`, "
+            f"502 when {PROVIDER} answers with an error (the order is kept as `failed`; a retry "
+            f"creates a new one), 503 when {PROVIDER} does not answer in time (the order stays "
+            "`pending` with its session unknown; a retry gets that one session, never a second; "
+            f"a 503 for {PROVIDER}'s own rate limit carries `Retry-After`), "
+            "429 `throttled` (with `Retry-After`) past the per-user or per-address checkout rate."
         ),
         parameters=[OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Cart id.")],
         request=None,
         responses={
             201: OpenApiResponse(CheckoutSerializer, description="A new order and Checkout Session."),
             200: OpenApiResponse(CheckoutSerializer, description="The open session for this content."),
-            **error_responses(400, 401, 404, 409, 502, 503),
+            **error_responses(400, 401, 404, 409, 429, 502, 503),
         },
         examples=[
             OpenApiExample(

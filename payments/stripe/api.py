@@ -6,7 +6,8 @@ settings at call time (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`, `STRIPE_TIMEOUT_S
 Stripe errors become ours:
 
 - connection refused, timeout, rate limit, "a request with this idempotency key is still in
-  progress" (409) → `PaymentProviderUnavailable` (503, `payment_provider_unavailable`);
+  progress" (409) → `PaymentProviderUnavailable` (503, `payment_provider_unavailable`; the rate
+  limit with a `Retry-After`);
 - authentication / permission → `PaymentProviderError` (502, `payment_provider_misconfigured`);
 - anything else Stripe answers → `PaymentProviderError` (502, `payment_provider_error`).
 
@@ -16,7 +17,6 @@ status, Stripe's error code and its request id.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,6 +29,7 @@ from django.conf import settings
 from rest_framework import status
 
 from payments.interface import LineItem, RefundRefused, SessionNotOpen, WebhookSignatureInvalid
+from payments.models import ProviderEvent
 from payments.stripe.parsing import (
     StripeRefund,
     StripeSession,
@@ -37,6 +38,7 @@ from payments.stripe.parsing import (
 )
 from shopapi.errors import ErrorCode
 from shopapi.exceptions import PaymentProviderError, PaymentProviderUnavailable
+from shopapi.parsers import json_loads, json_nodes
 
 __all__ = [
     "LineItem",
@@ -62,6 +64,10 @@ _REFUND_REFUSALS = {
 }
 
 
+# Retry-After on a 503 for Stripe's 429 when Stripe names no wait (it usually does not).
+_RATE_LIMIT_RETRY_AFTER_SECONDS = 2
+
+
 def _log_stripe_error(operation: str, exc: stripe.StripeError) -> None:
     logger.warning(
         "stripe %s failed: %s http_status=%s code=%s request_id=%s",
@@ -74,7 +80,13 @@ def _log_stripe_error(operation: str, exc: stripe.StripeError) -> None:
 
 
 def _translate(exc: stripe.StripeError) -> PaymentProviderError:
-    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
+    if isinstance(exc, stripe.RateLimitError):
+        # Stripe's 429: our account is over its rate; tell the client when to come back.
+        retry_after = str((exc.headers or {}).get("Retry-After") or "")
+        return PaymentProviderUnavailable(
+            retry_after=int(retry_after) if retry_after.isdigit() else _RATE_LIMIT_RETRY_AFTER_SECONDS
+        )
+    if isinstance(exc, stripe.APIConnectionError):
         return PaymentProviderUnavailable()
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return PaymentProviderError(
@@ -235,11 +247,30 @@ def webhook_event_construct(*, payload: bytes, sig_header: str | None) -> dict[s
             str(settings.STRIPE_WEBHOOK_SECRET),
             int(settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
         )
-        event = json.loads(payload)
+        event = json_loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise WebhookSignatureInvalid(str(exc.user_message or "Invalid signature.")) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise WebhookSignatureInvalid("The webhook body is not valid JSON.") from exc
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    if not _is_event(event):
         raise WebhookSignatureInvalid("The webhook body is not a Stripe event.")
     return event
+
+
+def _is_text(value: Any, max_chars: int | None) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= (max_chars or 0) and value.isprintable()
+
+
+def _is_event(event: Any) -> bool:
+    """A Stripe event that can be recorded: an id and type that fit `ProviderEvent`, printable;
+    `data.object` an object; no NUL anywhere (PostgreSQL's jsonb refuses it)."""
+    if not isinstance(event, dict):
+        return False
+    data = event.get("data")
+    return (
+        _is_text(event.get("id"), ProviderEvent._meta.get_field("event_id").max_length)
+        and _is_text(event.get("type"), ProviderEvent._meta.get_field("type").max_length)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+        and not any(isinstance(node, str) and "\x00" in node for node, _ in json_nodes(event))
+    )

@@ -32,6 +32,7 @@ from payments.interface import (
     Refund,
     RefundStatus,
     SessionState,
+    WebhookSignatureInvalid,
 )
 from payments.stripe import api
 from payments.stripe.parsing import (
@@ -125,9 +126,10 @@ def neutral_refund(refund: StripeRefund) -> Refund:
 
 
 def _data_object(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The object an event carries; one shopapi reads needs at least its id."""
     obj = (event.get("data") or {}).get("object") or {}
-    if not isinstance(obj, dict):
-        raise ValueError("event data.object is not an object")
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+        raise ValueError("event data.object has no id")
     return obj
 
 
@@ -194,6 +196,18 @@ class StripeGateway:
     def webhook_parse(self, *, payload: bytes, headers: Mapping[str, str]) -> Notification:
         event = api.webhook_event_construct(payload=payload, sig_header=headers.get(self.signature_header))
         notification = Notification(event_id=str(event["id"]), type=str(event["type"]), payload=event)
+        try:
+            return self._read_event(notification, event)
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            OverflowError,
+        ) as exc:  # signed, not the object its type names
+            raise WebhookSignatureInvalid(f"The {notification.type} event's object is unreadable.") from exc
+
+    @staticmethod
+    def _read_event(notification: Notification, event: Mapping[str, Any]) -> Notification:
         read_session = SESSION_EVENTS.get(notification.type)
         if read_session is not None:
             return dataclasses.replace(notification, session=read_session(_data_object(event)))

@@ -1,0 +1,74 @@
+"""JSON request bodies, bounded: strict JSON nested at most `JSON_MAX_DEPTH` levels.
+
+Python's json module recurses once per nesting level, so ~1,000 `[` (2 KB) raise RecursionError,
+which no parser expects: a 500 with a traceback on every JSON endpoint. `json_loads` turns that,
+and anything nested deeper than the limit, into a `ValueError` (`JSONTooDeep`); `BoundedJSONParser`
+(DRF's DEFAULT_PARSER_CLASSES) answers it as a 400 `parse_error` and logs one INFO line. The
+payment webhook reads its raw body through `json_loads` too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, NoReturn
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+logger = logging.getLogger(__name__)
+
+# Deeper than any request or provider event this API reads (provider events are about 10 levels).
+JSON_MAX_DEPTH = 64
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nested deeper than allowed."""
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_nodes(value: Any) -> Iterator[tuple[Any, int]]:
+    """Every value, key and container in a decoded JSON document with its depth (the root is 1).
+
+    Iterative, so it walks documents of any depth without recursing.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        yield node, depth
+        if isinstance(node, Mapping):
+            stack.extend((key, depth + 1) for key in node)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def json_loads(data: str | bytes, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """Strict JSON (no NaN or Infinity) nested at most `max_depth` levels; ValueError otherwise."""
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels") from None
+    if any(depth > max_depth for _, depth in json_nodes(value)):
+        raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels")
+    return value
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSONParser through `json_loads`: a malformed or too deep body is a 400 parse_error."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+            return json_loads(text)
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            logger.info("unparsable JSON request body: %s", type(exc).__name__)
+            raise ParseError(f"JSON parse error - {exc}") from None
