@@ -1,8 +1,10 @@
 """Admin building blocks shared by the apps, and the throttled admin login.
 
 The admin login is limited like the API's (shopapi/throttling.py): per client address
-(`THROTTLE_ADMIN_LOGIN`) and by the per-username lock-out, and every failure is logged. Installed
-on `admin.site` at import; every app's admin imports this module, so autodiscovery installs it.
+(`THROTTLE_ADMIN_LOGIN`) and by the per-username lock-out, and every failure is logged. It asks for
+the staff member's "OTP token" too (shopapi/two_factor.py); a wrong or missing token is a failed
+login. `ShopAdminSite` is `admin.site` (shopapi/apps.py): this form, and no admin for a refunder
+whose session has not verified a token while `ADMIN_REQUIRE_2FA` is on.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import math
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
@@ -20,6 +23,7 @@ from rest_framework.request import Request
 from shopapi.client_ip import client_ip
 from shopapi.errors import ErrorCode
 from shopapi.throttling import AddressRateThrottle, login_failed, login_lockout_wait, login_succeeded
+from shopapi.two_factor import second_factor_check, second_factor_missing
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,13 @@ class AdminLoginThrottle(AddressRateThrottle):
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
     """The admin's login form, refusing before the password is checked when a limit is reached."""
+
+    otp_token = forms.CharField(
+        label="OTP token",
+        required=False,
+        help_text="The code from your authenticator app, if you have one.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
     def clean(self) -> dict[str, Any]:
         request = cast(HttpRequest, self.request)
@@ -44,6 +55,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
             self._refuse(wait, username, address)
         try:
             cleaned = super().clean()
+            second_factor_check(self.get_user(), str(cleaned.get("otp_token") or ""))
         except ValidationError:
             logger.warning("admin login failed for %r from %s", username, address)
             login_failed(username, address=address)
@@ -60,7 +72,14 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         )
 
 
-admin.site.login_form = ThrottledAdminAuthenticationForm
+class ShopAdminSite(admin.AdminSite):
+    """The admin site: the throttled, two-factor login form; 2FA enforced when required."""
+
+    login_form = ThrottledAdminAuthenticationForm
+    login_template = "admin/shop_login.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and not second_factor_missing(request.user)
 
 
 class ReadOnlyPermissionsMixin:

@@ -50,13 +50,18 @@ def json_nodes(value: Any) -> Iterator[tuple[Any, int]]:
 
 
 def json_loads(data: str | bytes, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
-    """Strict JSON (no NaN or Infinity) nested at most `max_depth` levels; ValueError otherwise."""
+    """Strict JSON (no NaN, Infinity or lone surrogate) nested at most `max_depth` levels; else ValueError."""
     try:
         value = json.loads(data, parse_constant=_refuse_constant)
     except RecursionError:
         raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels") from None
-    if any(depth > max_depth for _, depth in json_nodes(value)):
-        raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels")
+    for node, depth in json_nodes(value):
+        if depth > max_depth:
+            raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels")
+        if isinstance(node, str):
+            # A lone surrogate escape ("\ud800") decodes to a str that is not Unicode: it cannot be
+            # encoded, hashed or stored. UnicodeEncodeError is a ValueError.
+            node.encode("utf-8")
     return value
 
 
