@@ -1,20 +1,26 @@
 """The framework ceiling: the product list as a plain Django view (no DRF), for `bench/wsgi.py`.
 
 Same query as `GET /api/v1/products/` (active products, category joined, newest first with the id
-tiebreaker, 20 rows plus one to know whether there is a next page), same fields, serialized with a
-dict comprehension and `JsonResponse`. It is served through the same middleware stack as shopapi,
-so the ratio of the two isolates what DRF, filters, pagination and serializers cost.
+tiebreaker, 20 rows plus one to know whether there is a next page), same fields — variants with
+what live holds leave available, options and images read the plain way, one `.values()` query
+each — serialized with dict comprehensions and `JsonResponse`. It is served through the same
+middleware stack as shopapi, so the ratio of the two isolates what DRF, filters, pagination and
+serializers cost.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections import defaultdict
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from django.utils import timezone
 
-from catalog.models import Product
+from catalog.models import Product, ProductImage, ProductOption, ProductVariant
+from catalog.stock import available_quantity, held_total
 
 PAGE_SIZE = 20
 
@@ -31,6 +37,37 @@ def products_bare(request: HttpRequest) -> JsonResponse:
         .order_by("-created_at", "-id")[: PAGE_SIZE + 1]
     )
     page = rows[:PAGE_SIZE]
+    ids = [p.pk for p in page]
+    variants: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for v in (
+        ProductVariant.objects.filter(product_id__in=ids, is_active=True)
+        .annotate(held=held_total(timezone.now()))
+        .order_by("position", "id")
+        .values(
+            "product_id", "id", "sku", "title", "options", "unit_amount", "currency", "stock_on_hand", "held"
+        )
+    ):
+        left = available_quantity(v["stock_on_hand"], v["held"])
+        variants[v["product_id"]].append(
+            {
+                "id": v["id"],
+                "sku": v["sku"],
+                "title": v["title"] or " / ".join(map(str, v["options"].values())) or "Default",
+                "options": v["options"],
+                "unit_amount": v["unit_amount"],
+                "currency": v["currency"],
+                "available_quantity": left,
+                "in_stock": left is None or left > 0,
+            }
+        )
+    options: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for o in ProductOption.objects.filter(product_id__in=ids).order_by("position", "id").values():
+        options[o["product_id"]].append({"name": o["name"], "values": o["values"]})
+    images: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for i in ProductImage.objects.filter(product_id__in=ids).order_by("position", "id").values():
+        images[i["product_id"]].append(
+            {"url": request.build_absolute_uri(f"/media/{i['image']}"), "alt": i["alt"]}
+        )
     results = [
         {
             "id": p.pk,
@@ -44,8 +81,12 @@ def products_bare(request: HttpRequest) -> JsonResponse:
                 if p.category
                 else None
             ),
-            "image_url": p.image_url,
+            "image_url": images[p.pk][0]["url"] if images[p.pk] else p.image_url,
             "is_active": p.is_active,
+            "in_stock": any(v["in_stock"] for v in variants[p.pk]),
+            "options": options[p.pk],
+            "variants": variants[p.pk],
+            "images": images[p.pk],
         }
         for p in page
     ]

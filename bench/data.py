@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from catalog.models import Product
+from catalog.models import Product, ProductVariant
 from checkout.models import Cart, CartItem, Order, OrderEvent, OrderItem
 
 User = get_user_model()
@@ -52,16 +52,30 @@ def active_product_ids(count: int, *, offset: int = 0) -> list[int]:
 def cart_with_lines(user: Any, product_ids: list[int], *, quantity: int = 1) -> Cart:
     """An open cart for `user` holding one line per product."""
     cart = Cart.objects.create(user=user)
+    variants = default_variants(product_ids)
     CartItem.objects.bulk_create(
-        [CartItem(cart=cart, product_id=pid, quantity=quantity) for pid in product_ids]
+        [
+            CartItem(cart=cart, product_id=pid, variant_id=variants[pid], quantity=quantity)
+            for pid in product_ids
+        ]
     )
     return cart
+
+
+def default_variants(product_ids: list[int]) -> dict[int, int]:
+    """Each product's first variant id (by position)."""
+    chosen: dict[int, int] = {}
+    rows = ProductVariant.objects.filter(product_id__in=product_ids).order_by("-position", "-id")
+    for product_id, variant_id in rows.values_list("product_id", "id"):
+        chosen[product_id] = variant_id  # the last written is the first by position
+    return chosen
 
 
 def orders_create(user: Any, count: int, *, product_ids: list[int], items_per_order: int = 3) -> list[Order]:
     """`count` paid orders for `user` (each with items and two events), on one checked-out cart."""
     cart = Cart.objects.create(user=user, status=Cart.Status.CHECKED_OUT)
     products = {p.pk: p for p in Product.objects.filter(pk__in=product_ids)}
+    variants = default_variants(product_ids)
     now = timezone.now()
     orders = []
     for i in range(count):
@@ -88,6 +102,7 @@ def orders_create(user: Any, count: int, *, product_ids: list[int], items_per_or
                 OrderItem(
                     order=order,
                     product=p,
+                    variant_id=variants[p.pk],
                     name=p.name,
                     unit_amount=p.unit_amount,
                     quantity=1,

@@ -27,6 +27,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -43,6 +44,7 @@ from catalog.search import (
     normalize_terms,
     search_condition,
 )
+from catalog.stock import in_stock_condition
 
 # ordering parameter -> the queryset ordering (always ending with the pk tiebreaker).
 PRODUCT_ORDERINGS: dict[str, tuple[str, str]] = {
@@ -150,6 +152,12 @@ class ProductFilter(django_filters.FilterSet):
     max_price = MinorUnitsFilter(
         field_name="unit_amount", lookup_expr="lte", help_text="Highest unit_amount, in minor units."
     )
+    slug = django_filters.CharFilter(field_name="slug", help_text="Exact slug: the one product (or none).")
+    in_stock = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_in_stock",
+        help_text="`true`: only products with an active variant that can be bought now; `false`: the others.",
+    )
     ordering = django_filters.ChoiceFilter(
         choices=[(key, key) for key in PRODUCT_ORDERINGS],
         method="filter_ordering",
@@ -159,8 +167,12 @@ class ProductFilter(django_filters.FilterSet):
 
     class Meta:
         model = Product
-        fields = ["category", "min_price", "max_price", "ordering"]
+        fields = ["category", "slug", "min_price", "max_price", "in_stock", "ordering"]
         form = ProductFilterForm
 
     def filter_ordering(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
         return queryset.order_by(*PRODUCT_ORDERINGS[value])
+
+    def filter_in_stock(self, queryset: QuerySet[Product], name: str, value: str) -> QuerySet[Product]:
+        condition = in_stock_condition(timezone.now())
+        return queryset.filter(condition if value == "true" else ~condition)

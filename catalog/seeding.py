@@ -4,7 +4,8 @@ Product number `i` (1-based) always becomes the same row: slug `product-000001`,
 description, price, category and active flag, so seeding is idempotent and repeatable. The first
 twelve are a hand-written small shop (what `make run` shows); the rest are generated from
 per-category vocabularies with an integer hash, which is much cheaper than a `random.Random` per
-row when loading a million products.
+row when loading a million products. Each product's options, variants and opening stock follow
+the same way from its number: `catalog.seeding_variants`.
 """
 
 from __future__ import annotations
@@ -352,7 +353,7 @@ def product_slug(number: int) -> str:
     return f"product-{number:06d}"
 
 
-def _mix(number: int) -> int:
+def mix64(number: int) -> int:
     """splitmix64: a well-spread 64-bit hash of the product number."""
     x = (number * 0x9E3779B97F4A7C15) & MASK64
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
@@ -368,7 +369,7 @@ def product_for(number: int, *, categories: int) -> SeedProduct:
         name, description, amount, category = CURATED[number - 1]
         return SeedProduct(slug, name, description, amount, category % categories, True, created_at)
 
-    h = _mix(number)
+    h = mix64(number)
     category, h = h % categories, h // categories
     theme = THEMES[category_theme(category)]
     nouns = theme.nouns

@@ -8,10 +8,12 @@ Inactive products are neither listed nor retrievable (404).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
@@ -24,7 +26,8 @@ from catalog.serializers import CategorySerializer, ProductSerializer
 from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
 
-# At most 18 digits, so every id that matches fits a bigint; anything else is a plain 404.
+# An id (at most 18 digits, so it fits a bigint) or a slug; anything else is a plain 404.
+PRODUCT_LOOKUP_REGEX = r"[-a-zA-Z0-9_]{1,220}"
 PRODUCT_ID_REGEX = r"[0-9]{1,18}"
 
 
@@ -50,8 +53,20 @@ class CategoryPagination(KeysetPagination):
     retrieve=extend_schema(
         tags=["catalog"],
         operation_id="products_retrieve",
-        summary="Get an active product",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Product id.")],
+        summary="Get an active product by id or slug",
+        description=(
+            "`id` is the product's id or its slug. A value of digits only is read as an id first, "
+            "then as a slug; `GET /products/?slug=` looks up by slug alone."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "id",
+                str,
+                OpenApiParameter.PATH,
+                description="Product id, or slug.",
+                pattern=f"^{PRODUCT_LOOKUP_REGEX}$",
+            )
+        ],
         responses={200: ProductSerializer, **error_responses(404)},
     ),
 )
@@ -63,10 +78,23 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
     filter_backends = [ProductFilterBackend, ProductSearchFilter]
     filterset_class = ProductFilter
     search_fields = ["name", "description"]
-    lookup_value_regex = PRODUCT_ID_REGEX
+    lookup_value_regex = PRODUCT_LOOKUP_REGEX
 
     def get_queryset(self) -> QuerySet[Product]:
         return product_list_active()
+
+    def get_object(self) -> Product:
+        """By id when the value is one (digits) and such a product is for sale, else by slug."""
+        value = str(self.kwargs["pk"])
+        queryset = self.get_queryset()
+        product = None
+        if re.fullmatch(PRODUCT_ID_REGEX, value):
+            product = queryset.filter(pk=int(value)).first()
+        if product is None:
+            product = queryset.filter(slug=value).first()
+        if product is None:
+            raise Http404
+        return product
 
     def paginate_queryset(self, queryset: QuerySet[Product] | Sequence[Any]) -> Sequence[Any] | None:
         """A search page is read in bounded steps (`catalog.search`); any other page is one range."""

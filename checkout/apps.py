@@ -8,6 +8,7 @@ class CheckoutConfig(AppConfig):
     name = "checkout"
 
     def ready(self) -> None:
-        # Registers the system check on CART_MAX_QUANTITY, and the transition log hook.
+        # Registers the system check on CART_MAX_QUANTITY, the transition log hook and the
+        # hook that makes stock follow the order.
         from checkout import pricing  # noqa: F401
-        from checkout.services import transitions  # noqa: F401
+        from checkout.services import stock, transitions  # noqa: F401

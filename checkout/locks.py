@@ -1,9 +1,11 @@
 """Row locks for checkout: the one place that takes them, so the order stays fixed.
 
-Lock order across the project: the cart, then its orders (then, once stock exists, products by
-pk). Every cart write (add, update, remove a line), the checkout, cancel, settlement of a paid
+Lock order across the project: the cart, then its orders, then product variants by pk (stock).
+Every cart write (add, update, remove a line), the checkout, cancel, settlement of a paid
 session and reconciliation take the cart lock first, so they serialise per cart and cannot
-deadlock with each other. These helpers lock rows and nothing else: whose row it is, is
+deadlock with each other. Variants are locked in one call per transaction where several are
+needed (checkout locks every variant of the cart and of its pending orders at once), so no flow
+holds a higher id while waiting for a lower one. These helpers lock rows and nothing else: whose row it is, is
 `checkout/ownership.py`'s question (pass its queryset as `within`).
 
 An unevaluated `select_for_update()` queryset locks nothing: these helpers evaluate it. They
@@ -12,12 +14,14 @@ must run inside `transaction.atomic` (Django raises TransactionManagementError o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
+from catalog.models import ProductVariant
 from checkout.models import Cart, Order
 
 _M = TypeVar("_M", bound=Model)
@@ -51,3 +55,20 @@ def lock_order(
 def lock_orders(orders: QuerySet[Order], *, skip_locked: bool = False) -> list[Order]:
     """Lock every order row of `orders`, in primary-key order, and return them."""
     return list(orders.select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk"))
+
+
+def lock_variants(variant_ids: Iterable[int]) -> list[ProductVariant]:
+    """Lock the variant rows (stock) in primary-key order and return them, products joined.
+
+    Take the cart's and its orders' locks first. Within a transaction, lock every variant the
+    flow needs in one call: locking more later, with a lower id, could deadlock.
+    """
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return []
+    return list(
+        ProductVariant.objects.select_related("product")
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 
-from catalog.models import Product
+from catalog.models import Product, ProductVariant
 from checkout.states import OrderStatus
 from shopapi.managers import NonDeletableManager, deletion_refused
 
@@ -56,7 +56,9 @@ class Cart(models.Model):
 
 class CartItem(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    # The variant is what is bought; `product` is always the variant's product (kept for joins).
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(ProductVariant, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,7 +66,7 @@ class CartItem(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["cart", "product"], name="checkout_cartitem_unique_product"),
+            models.UniqueConstraint(fields=["cart", "variant"], name="checkout_cartitem_unique_variant"),
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=1) & models.Q(quantity__lte=QUANTITY_HARD_LIMIT),
                 name="checkout_cartitem_quantity_range",
@@ -72,7 +74,7 @@ class CartItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x product {self.product_id}"
+        return f"{self.quantity} x variant {self.variant_id}"
 
 
 class Order(models.Model):
@@ -99,6 +101,9 @@ class Order(models.Model):
     amount_refunded = models.PositiveBigIntegerField(default=0)
     amount_refund_pending = models.PositiveBigIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Paid when its stock was no longer there (its reservation had been released): the money is
+    # kept, staff restock or refund (catalog/stock.py `stock_sell`).
+    oversold = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,6 +132,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="order_user_created_idx"),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
+            models.Index(
+                fields=["-created_at"], condition=models.Q(oversold=True), name="order_oversold_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -151,7 +159,11 @@ class Order(models.Model):
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(ProductVariant, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
+    # Snapshots of the variant at checkout, like the name and the price.
+    sku = models.CharField(max_length=220, blank=True)
+    variant_title = models.CharField(max_length=200, blank=True)
     unit_amount = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     line_total = models.PositiveBigIntegerField()
@@ -167,7 +179,12 @@ class OrderItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x {self.name}"
+        return f"{self.quantity} x {self.label}"
+
+    @property
+    def label(self) -> str:
+        """What the buyer saw on the payment page (as `checkout.pricing.PricedLine.label`)."""
+        return f"{self.name} ({self.variant_title})" if self.variant_title else self.name
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         deletion_refused(type(self), [self])

@@ -38,16 +38,24 @@ def line_total(unit_amount: int, quantity: int) -> int:
 
 @dataclass(frozen=True)
 class PricedLine:
-    """One line priced at its product's current price (what checkout snapshots)."""
+    """One line priced at its variant's current price (what checkout snapshots)."""
 
     item_id: int
     product_id: int
+    variant_id: int
     name: str
+    sku: str
+    variant_title: str  # empty for a product's only, option-less variant
     unit_amount: int
     currency: str
     quantity: int
     line_total: int
     is_active: bool
+
+    @property
+    def label(self) -> str:
+        """What the buyer sees on the payment page: the product, and the variant when it has options."""
+        return f"{self.name} ({self.variant_title})" if self.variant_title else self.name
 
 
 @dataclass(frozen=True)
@@ -70,17 +78,20 @@ class PricedCart:
 
 
 def price_line(item: CartItem) -> PricedLine:
-    """Price one line at its product's current price (the product must be loaded)."""
-    product = item.product
+    """Price one line at its variant's current price (the product and the variant must be loaded)."""
+    product, variant = item.product, item.variant
     return PricedLine(
         item_id=item.pk,
         product_id=product.pk,
+        variant_id=variant.pk,
         name=product.name,
-        unit_amount=product.unit_amount,
-        currency=product.currency,
+        sku=variant.sku,
+        variant_title=variant.display_title if (variant.options or variant.title) else "",
+        unit_amount=variant.unit_amount,
+        currency=variant.currency,
         quantity=item.quantity,
-        line_total=line_total(product.unit_amount, item.quantity),
-        is_active=product.is_active,
+        line_total=line_total(variant.unit_amount, item.quantity),
+        is_active=product.is_active and variant.is_active,
     )
 
 
@@ -123,14 +134,13 @@ def check_line_quantity(new_quantity: int) -> None:
         )
 
 
-def check_currency(*, product_id: int, currency: str, cart: PricedCart) -> None:
-    """A product joins a cart only in the currency of the cart's lines."""
+def check_currency(*, what: str, currency: str, cart: PricedCart, field: str = "product_id") -> None:
+    """A product joins a cart only in the currency of the cart's lines (`what` names it)."""
     if cart.currencies and cart.currencies != {currency}:
         raise DomainError(
-            f"Product {product_id} is priced in {currency}; "
-            f"this cart is in {', '.join(sorted(cart.currencies))}.",
+            f"{what} is priced in {currency}; this cart is in {', '.join(sorted(cart.currencies))}.",
             code=ErrorCode.CURRENCY_MISMATCH,
-            field="product_id",
+            field=field,
         )
 
 
@@ -157,7 +167,7 @@ def check_payable(cart: PricedCart) -> None:
     total between the smallest and the largest amount the payment provider charges."""
     if not cart.lines:
         raise DomainError("The cart is empty.", code=ErrorCode.CART_EMPTY)
-    inactive = [line.name for line in cart.lines if not line.is_active]
+    inactive = [line.label for line in cart.lines if not line.is_active]
     if inactive:
         raise DomainError(
             f"These products are no longer available: {', '.join(inactive)}.",
@@ -186,14 +196,14 @@ def max_lines() -> int:
     return int(settings.CART_MAX_LINES)
 
 
-def check_line_count(*, lines: int, product_id: int) -> None:
-    """A new line must not take the cart past `max_lines()`."""
+def check_line_count(*, lines: int, what: str, field: str = "product_id") -> None:
+    """A new line must not take the cart past `max_lines()` (`what` names what was added)."""
     if lines + 1 > max_lines():
         raise DomainError(
-            f"The cart already has {lines} lines; at most {max_lines()}: product {product_id} "
-            "can't be added as a new line.",
+            f"The cart already has {lines} lines; at most {max_lines()}: "
+            f"{what} can't be added as a new line.",
             code=ErrorCode.CART_TOO_MANY_LINES,
-            field="product_id",
+            field=field,
         )
 
 

@@ -31,6 +31,12 @@ class ErrorCode(enum.StrEnum):
     CONFLICT = "conflict"
     SERVER_ERROR = "server_error"
 
+    # Accounts (accounts/services/).
+    PASSWORD_RESET_INVALID = "password_reset_invalid"  # noqa: S105 - reset link wrong, used or expired, 400
+    EMAIL_VERIFICATION_INVALID = "email_verification_invalid"  # tampered, or for another address, 400
+    EMAIL_VERIFICATION_EXPIRED = "email_verification_expired"  # older than its max age: resend, 400
+    EMAIL_ALREADY_VERIFIED = "email_already_verified"  # resend asked for a verified address, 409
+
     # Catalog.
     SEARCH_TOO_BROAD = "search_too_broad"
 
@@ -40,6 +46,8 @@ class ErrorCode(enum.StrEnum):
     CART_CHECKED_OUT = "cart_checked_out"
     CART_EMPTY = "cart_empty"
     PRODUCT_UNAVAILABLE = "product_unavailable"
+    VARIANT_REQUIRED = "variant_required"
+    INSUFFICIENT_STOCK = "insufficient_stock"
     CURRENCY_MISMATCH = "currency_mismatch"
     INVALID_QUANTITY = "invalid_quantity"
     QUANTITY_TOO_LARGE = "quantity_too_large"
@@ -75,6 +83,11 @@ class ErrorCode(enum.StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"  # the database is unreachable; retry after Retry-After
     REQUEST_TOO_LARGE = "request_too_large"  # body over the endpoint's limit (shopapi/limits.py), 413
     INVALID_HOST = "invalid_host"  # Host header not in ALLOWED_HOSTS (shopapi/limits.py), 400
+
+    # Idempotency-Key on our own writes (idempotency/middleware.py).
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"  # not 1-255 printable ASCII characters, 400
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # same key, another method/path/body, 422
+    IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"  # the first is still running, 409
 
     @classmethod
     def known(cls, value: str) -> ErrorCode | None:

@@ -38,11 +38,14 @@ class DomainError(Exception):
         *,
         code: ErrorCode | None = None,
         field: str | None = None,
+        fields: dict[str, list[str]] | None = None,
         status_code: int | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.code = ErrorCode(code or self.default_code)  # a ValueError for a code outside the enum
         self.field = field
+        # Several fields at once (e.g. every short line of a checkout); `field` names just one.
+        self.fields = fields
         if status_code is not None:
             self.status_code = status_code
         super().__init__(self.message)
@@ -142,7 +145,7 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every error leaves in the one shape."""
     if isinstance(exc, DomainError):
-        fields = {exc.field: [exc.message]} if exc.field else {}
+        fields = exc.fields or ({exc.field: [exc.message]} if exc.field else {})
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
         return Response(error_body(exc.code, exc.message, fields), status=exc.status_code, headers=headers)
     if database_unavailable(exc):

@@ -9,7 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
+
+from shopapi.media import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,6 +31,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# A browser client may send Idempotency-Key and read whether an answer was a replay.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 
 # HTTPS behind a TLS-terminating proxy (Render, Fly, a load balancer): the proxy sets
 # X-Forwarded-Proto and must overwrite any value the client sent. Defaults are production's;
@@ -67,6 +73,7 @@ INSTALLED_APPS = [
     "catalog",
     "payments",
     "checkout",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +98,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: Idempotency-Key on API writes (idempotency/middleware.py), around the view alone, so
+    # a replay passes back out through everything above like the first answer did.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "shopapi.urls"
@@ -149,8 +159,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded media (product images): local files under MEDIA_ROOT, or S3-compatible storage with
+# MEDIA_STORAGE=s3 (shopapi/media.py reads its AWS_* variables).
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="local")
+# Django itself serves MEDIA_ROOT at MEDIA_URL (development; default on when DEBUG is).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(env, MEDIA_STORAGE),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -183,6 +200,11 @@ REST_FRAMEWORK = {
         "auth_register": env.str("THROTTLE_REGISTER", default="5/min"),
         # For everyone together: register answers saying an email or username is taken.
         "auth_register_taken": env.str("THROTTLE_REGISTER_TAKEN", default="60/hour"),
+        # Password reset requests per client address, and per email address asked about.
+        "auth_password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+        "auth_password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+        # Verification emails a signed-in user may ask to be sent again.
+        "auth_email_verify_resend": env.str("THROTTLE_EMAIL_VERIFY_RESEND", default="3/hour"),
         "checkout": env.str("THROTTLE_CHECKOUT", default="20/min"),
         "checkout_address": env.str("THROTTLE_CHECKOUT_ADDRESS", default="60/min"),
         "admin_login": env.str("THROTTLE_ADMIN_LOGIN", default="10/min"),
@@ -198,6 +220,35 @@ TRUSTED_PROXIES = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=30)
 LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+# Account emails (accounts/emails.py): the frontend pages their links open, with `uid` and `token`
+# (password reset) or `token` (email verification) added to the query string.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password")
+EMAIL_VERIFICATION_URL = env.str("EMAIL_VERIFICATION_URL", default="http://localhost:3000/verify-email")
+# How long a reset link works (Django's token generator reads seconds); it stops working at once
+# when the password changes, so a link works once.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
+EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
+if PASSWORD_RESET_TIMEOUT < 60 or EMAIL_VERIFICATION_MAX_AGE_DAYS < 1:
+    raise ImproperlyConfigured(
+        "PASSWORD_RESET_TIMEOUT_MINUTES and EMAIL_VERIFICATION_MAX_AGE_DAYS must be at least 1."
+    )
+
+# Email: EMAIL_URL in django-environ's syntax (consolemail:// prints each email on stdout, which is
+# what `make run` shows; smtp+tls://USER:PASSWORD@HOST:587 for a real relay). Emails are sent once
+# the transaction commits, inside the request, so EMAIL_TIMEOUT_SECONDS bounds a slow relay.
+# Console only with DEBUG: in production a reset link must never land in the logs.
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL"))
+EMAIL_FILE_PATH = _EMAIL.get("EMAIL_FILE_PATH") or None
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shopapi <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Staff two-factor authentication (shopapi/two_factor.py): on, whoever holds checkout.refund_order
 # (every superuser) must verify an authenticator token to use the admin.
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
@@ -207,6 +258,13 @@ ADMIN_2FA_PERMISSION = "checkout.refund_order"
 OTP_TOTP_ISSUER = "shopapi"
 # Retry-After (seconds) on a 503 for a database outage.
 OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
+# Idempotency-Key on API writes (idempotency/): how long a key's first answer is replayed, and how
+# long a key stays "in progress" before another request may take it over (its process died). Keep
+# the lock timeout above the longest request (GUNICORN_TIMEOUT).
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=60)
+if IDEMPOTENCY_TTL_HOURS < 1 or IDEMPOTENCY_LOCK_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("IDEMPOTENCY_TTL_HOURS and IDEMPOTENCY_LOCK_TIMEOUT_SECONDS must be >= 1.")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -234,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The error body's `code`: one published enum of every code (shopapi/errors.py).
     "ENUM_NAME_OVERRIDES": {"ErrorCodeEnum": "shopapi.errors.ERROR_CODES"},
+    # The Idempotency-Key header and its answers on every write it covers (idempotency/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "idempotency.schema.document_idempotency_key",
+    ],
 }
 
 # Commerce
@@ -245,6 +308,7 @@ MAX_ORDER_AMOUNT = env.int("MAX_ORDER_AMOUNT", default=99_999_999)
 # the settlement currency below, is usually higher and is checked too (checkout/pricing.py).
 MIN_ORDER_AMOUNT = env.int("MIN_ORDER_AMOUNT", default=50)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=100)
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)  # admin: "low stock" at ≤ this many available
 # The currency your Stripe account pays out in. Stripe refuses a charge worth less than its minimum
 # in that currency (0.50 USD, 0.30 GBP …), whatever currency the charge is in.
 PAYMENT_SETTLEMENT_CURRENCY = env.str("PAYMENT_SETTLEMENT_CURRENCY", default="usd").lower()

@@ -7,7 +7,8 @@
 - `login_lockout_check` / `login_failed` / `login_succeeded`: per-username backoff. After
   `LOGIN_LOCKOUT_FAILURES` failures for a username, every attempt for it waits
   `LOGIN_LOCKOUT_SECONDS`, doubling with each further failure up to `LOGIN_LOCKOUT_MAX_SECONDS`;
-  a successful login forgets the failures.
+  a successful login forgets the failures. The API passes the account's own username when the
+  caller named it by email (accounts/selectors.py `login_username`), so both count as one.
 
 Every counter lives in the cache. When the cache is down the limits fail open (logged at WARNING):
 a Redis outage must not turn logins, registrations or payments into errors.

@@ -1,4 +1,4 @@
-"""Pieces the checkout admin screens share: the status badge and a read-only inline."""
+"""Pieces the checkout admin screens share: the status and oversold badges and a read-only inline."""
 
 from __future__ import annotations
 
@@ -22,6 +22,15 @@ def status_badge(status: str) -> SafeString:
         status,
         status_colour(status),
         status_label(status),
+    )
+
+
+def oversold_badge() -> SafeString:
+    """The mark of an order paid when its stock was gone (`Order.oversold`): restock or refund."""
+    return format_html(
+        '<span class="order-oversold" title="{}" style="background:#b42318;color:#fff;padding:2px 8px;'
+        'border-radius:10px;white-space:nowrap;font-size:11px;font-weight:600">oversold</span>',
+        "Paid when its stock was no longer there: restock or refund.",
     )
 
 

@@ -1,5 +1,8 @@
 """Orders in the back-office: read-only list and detail, counts by status, CSV export, refund page.
 
+Orders paid when their stock was gone (`Order.oversold`, set by checkout/services/stock.py) carry
+an "oversold" badge next to their status and have their own list filter.
+
 Everything that is money is read-only here. An order is never added, edited or deleted in the
 admin (the model refuses deletion too, see shopapi/managers.py); the only write is a refund, on
 its own page (checkout/admin/refunds.py). The order list shows counts by status for the current
@@ -21,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from catalog.money import format_money
-from checkout.admin.common import ReadOnlyInline, status_badge
+from checkout.admin.common import ReadOnlyInline, oversold_badge, status_badge
 from checkout.admin.csv import orders_csv_response
 from checkout.admin.refunds import REFUND_PERMISSION, refund_view
 from checkout.models import Order, OrderEvent, OrderItem, Refund
@@ -42,12 +45,39 @@ def order_status_counts(queryset: QuerySet[Order]) -> list[dict[str, Any]]:
     ]
 
 
+class OversoldFilter(admin.SimpleListFilter):
+    """Orders paid when their stock was no longer there (served by a partial index)."""
+
+    title = "stock"
+    parameter_name = "oversold"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Oversold (restock or refund)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        return queryset.filter(oversold=True) if self.value() == "yes" else queryset
+
+
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
     verbose_name = "item"
     verbose_name_plural = "Items (as bought)"
-    fields = ("name", "product_link", "unit_price", "quantity", "line_total_money")
+    fields = (
+        "name",
+        "variant_title",
+        "sku_link",
+        "product_link",
+        "unit_price",
+        "quantity",
+        "line_total_money",
+    )
     readonly_fields = fields
+
+    @admin.display(description="SKU")
+    def sku_link(self, item: OrderItem) -> SafeString | str:
+        """The SKU as bought, linking to the variant (whose SKU may have changed since)."""
+        url = reverse("admin:catalog_productvariant_change", args=[item.variant_id])
+        return format_html('<a href="{}">{}</a>', url, item.sku or f"#{item.variant_id}")
 
     @admin.display(description="product")
     def product_link(self, item: OrderItem) -> SafeString:
@@ -118,7 +148,7 @@ class RefundInline(ReadOnlyInline):
 class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "status_pill", "total", "refunded", "created_at", "paid_at")
     list_select_related = ("user",)
-    list_filter = ("status", ("created_at", admin.DateFieldListFilter), "currency")
+    list_filter = ("status", OversoldFilter, ("created_at", admin.DateFieldListFilter), "currency")
     date_hierarchy = "created_at"
     search_fields = ("number", "user__email", "user__username", "=provider_session_id", "=payment_id")
     search_help_text = (
@@ -179,6 +209,8 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_pill(self, order: Order) -> SafeString:
+        if order.oversold:
+            return format_html("{} {}", status_badge(order.status), oversold_badge())
         return status_badge(order.status)
 
     @admin.display(description="total", ordering="total_amount")

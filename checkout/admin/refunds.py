@@ -2,6 +2,8 @@
 
 Guarded by the `checkout.refund_order` permission. The bounds of the amount are the refund
 service's (checked under the order's row lock); this page only parses and shows its answers.
+"Return the items to stock" puts the order's tracked units back on hand once the refund is
+recorded (`order_stock_return`: once per order, however many refunds ask for it).
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
+from catalog.models import StockMovement
 from catalog.money import currency_decimals, format_money
 from checkout.admin.common import status_badge
 from checkout.models import Order
 from checkout.services.refunds import committed_amount, order_refund
+from checkout.services.stock import order_stock_return
 from checkout.states import can_refund, refundable_amount
 from payments.interface import RefundRefused, gateway
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError, PaymentProviderUnavailable
@@ -40,6 +46,14 @@ class OrderRefundForm(forms.Form):
 
     amount = forms.DecimalField()
     amount_refunded_before = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    return_to_stock = forms.BooleanField(
+        label="Return the items to stock",
+        required=False,
+        help_text=(
+            "The goods came back: once the refund is recorded, every item whose stock is tracked "
+            "goes back on hand (a “return” row in its ledger). Done once per order."
+        ),
+    )
 
     def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,6 +116,31 @@ def _refund(request: HttpRequest, order: Order, form: OrderRefundForm) -> Order 
     return None
 
 
+def _returned_on(order: Order) -> str:
+    when = (
+        StockMovement.objects.filter(order_id=order.pk, reason=StockMovement.Reason.RETURN)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return f"yes, {date_format(timezone.localtime(when), 'DATETIME_FORMAT')}" if when else "no"
+
+
+def _return_to_stock(request: HttpRequest, order: Order) -> None:
+    """After the refund is recorded (committed): the order's tracked units back on hand, once."""
+    moved = order_stock_return(order_id=order.pk, actor=request.user.get_username())
+    if moved:
+        messages.success(
+            request, f"Returned the items of order {order.number} to stock ({moved} variant(s))."
+        )
+    else:
+        messages.info(
+            request,
+            f"Nothing went back to stock for order {order.number}: its items were returned before, "
+            "or their stock is not tracked.",
+        )
+
+
 def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id: str) -> HttpResponse:
     """Refund all or part of one order through the payment provider (`checkout.refund_order` only)."""
     if not (request.user.has_perm(REFUND_PERMISSION) and model_admin.has_view_permission(request)):
@@ -130,6 +169,8 @@ def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id:
                     f"Refunded {format_money(amount, order.currency)} on order {order.number}; "
                     f"it is now {refunded.get_status_display().lower()}.",
                 )
+            if form.cleaned_data["return_to_stock"]:
+                _return_to_stock(request, order)
             return HttpResponseRedirect(change_url)
 
     opts = model_admin.opts
@@ -152,6 +193,7 @@ def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id:
             ("Pending", format_money(order.amount_refund_pending, order.currency)),
             ("Left to refund", format_money(refundable_amount(order), order.currency)),
             ("Payment", order.payment_id or "—"),
+            ("Items returned to stock", _returned_on(order)),
         ],
     }
     request.current_app = model_admin.admin_site.name

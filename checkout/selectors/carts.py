@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def _items_prefetch() -> Prefetch:
     return Prefetch(
         "items",
-        queryset=CartItem.objects.select_related("product__category").order_by("created_at", "id"),
+        queryset=CartItem.objects.select_related("product__category", "variant").order_by("created_at", "id"),
     )
 
 

@@ -13,7 +13,9 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.models import ProductVariant
 from catalog.serializers import ProductSerializer
+from catalog.variants import product_children_attach
 from checkout import pricing
 from checkout.models import Cart, CartItem
 
@@ -56,12 +58,24 @@ class QuantityField(StrictIntegerField):
 
 
 class CartItemAddSerializer(serializers.Serializer[dict[str, int]]):
-    """Input of `POST /carts/{id}/items/`."""
+    """Input of `POST /carts/{id}/items/`: `variant_id`, or `product_id` for a one-variant product."""
 
+    variant_id = StrictIntegerField(
+        min_value=1, max_value=_MAX_PK, required=False, help_text="Id of an active variant (what is bought)."
+    )
     product_id = StrictIntegerField(
-        min_value=1, max_value=_MAX_PK, help_text="Id of an active product in the cart's currency."
+        min_value=1,
+        max_value=_MAX_PK,
+        required=False,
+        help_text="Id of an active product with exactly one active variant (clients from before variants).",
     )
     quantity = QuantityField()
+
+    def validate(self, attrs: dict[str, int]) -> dict[str, int]:
+        if "variant_id" not in attrs and "product_id" not in attrs:
+            needed = "One of variant_id or product_id is required."
+            raise serializers.ValidationError({"variant_id": [needed], "product_id": [needed]})
+        return attrs
 
 
 class CartItemUpdateSerializer(serializers.Serializer[dict[str, int]]):
@@ -70,23 +84,50 @@ class CartItemUpdateSerializer(serializers.Serializer[dict[str, int]]):
     quantity = QuantityField()
 
 
+class LineVariantSerializer(serializers.Serializer[ProductVariant]):
+    """The variant a line holds: `{id, sku, title, options}`."""
+
+    id = serializers.IntegerField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True, source="display_title")
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
+
+    def to_representation(self, instance: ProductVariant) -> dict[str, Any]:
+        return {
+            "id": instance.pk,
+            "sku": instance.sku,
+            "title": instance.display_title,
+            "options": instance.options or {},
+        }
+
+
 class CartLineSerializer(serializers.ModelSerializer[CartItem]):
-    """line = {id, product, quantity, unit_amount, line_total}, at the product's current price."""
+    """line = {id, product, variant, quantity, unit_amount, line_total}, at the variant's current price."""
 
     product = ProductSerializer(read_only=True)
+    variant = LineVariantSerializer(read_only=True)
     unit_amount = serializers.IntegerField(
-        source="product.unit_amount", read_only=True, help_text="Current price per unit, minor units."
+        source="variant.unit_amount", read_only=True, help_text="Current price per unit, minor units."
     )
     line_total = serializers.SerializerMethodField(help_text="unit_amount × quantity, minor units.")
 
     class Meta:
         model = CartItem
-        fields = ["id", "product", "quantity", "unit_amount", "line_total"]
+        fields = ["id", "product", "variant", "quantity", "unit_amount", "line_total"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.IntegerField())
     def get_line_total(self, item: CartItem) -> int:
-        return pricing.line_total(item.product.unit_amount, item.quantity)
+        return pricing.line_total(item.variant.unit_amount, item.quantity)
+
+
+class CartListSerializer(serializers.ListSerializer[Cart]):
+    """Several carts: the products of all their lines get their variants and images in one query."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        carts = list(data.all() if hasattr(data, "all") else data)
+        product_children_attach([item.product for cart in carts for item in cart.items.all()])
+        return super().to_representation(carts)
 
 
 class CartSerializer(serializers.ModelSerializer[Cart]):
@@ -105,6 +146,7 @@ class CartSerializer(serializers.ModelSerializer[Cart]):
 
     class Meta:
         model = Cart
+        list_serializer_class = CartListSerializer
         fields = [
             "id",
             "status",
@@ -116,6 +158,11 @@ class CartSerializer(serializers.ModelSerializer[Cart]):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Cart) -> dict[str, Any]:
+        # The lines' products with their variants and images: one query for the whole cart.
+        product_children_attach([item.product for item in instance.items.all()])
+        return super().to_representation(instance)
 
     def _totals(self, cart: Cart) -> pricing.PricedCart:
         cache: dict[Any, pricing.PricedCart] = self.__dict__.setdefault("_totals_cache", {})

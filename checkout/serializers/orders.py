@@ -25,13 +25,25 @@ def iso_utc(value: datetime) -> str:
 class OrderItemSerializer(serializers.ModelSerializer[OrderItem]):
     class Meta:
         model = OrderItem
-        fields = ["product_id", "name", "unit_amount", "quantity", "line_total"]
+        fields = [
+            "product_id",
+            "variant_id",
+            "sku",
+            "name",
+            "variant_title",
+            "unit_amount",
+            "quantity",
+            "line_total",
+        ]
         read_only_fields = fields
 
     def to_representation(self, instance: OrderItem) -> dict[str, Any]:
         return {
             "product_id": instance.product_id,
+            "variant_id": instance.variant_id,
+            "sku": instance.sku,
             "name": instance.name,
+            "variant_title": instance.variant_title,
             "unit_amount": instance.unit_amount,
             "quantity": instance.quantity,
             "line_total": instance.line_total,
@@ -71,6 +83,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "currency",
             "total_amount",
             "amount_refunded",
+            "oversold",
             "items",
             "checkout_url",
             "session_expires_at",
@@ -90,6 +103,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "currency": instance.currency,
             "total_amount": instance.total_amount,
             "amount_refunded": instance.amount_refunded,
+            "oversold": instance.oversold,
             "items": items.to_representation(instance.item_list),
             "checkout_url": instance.checkout_url,
             "session_expires_at": _iso_or_none(instance.session_expires_at),

@@ -16,10 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import Product
+from catalog.models import ProductVariant
+from catalog.stock import stock_check
 from checkout import pricing
-from checkout.models import Cart, CartItem
+from checkout.models import Cart, CartItem, Order
 from checkout.ownership import lock_owned_cart, owner_of
+from checkout.states import OrderStatus
 from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, NotFoundError
 
@@ -44,11 +46,16 @@ def _is_pk(value: object) -> bool:
 
 
 def _lines_of(cart: Cart) -> list[CartItem]:
-    return list(CartItem.objects.filter(cart=cart).select_related("product__category"))
+    return list(CartItem.objects.filter(cart=cart).select_related("product__category", "variant"))
 
 
 def _line_not_found() -> NotFoundError:
     return NotFoundError("Cart line not found.", code=ErrorCode.CART_ITEM_NOT_FOUND)
+
+
+def _pending_orders(cart: Cart) -> list[UUID]:
+    """The cart's pending order (at most one): what it holds is the cart's own stock."""
+    return list(Order.objects.filter(cart=cart, status=OrderStatus.PENDING).values_list("pk", flat=True))
 
 
 def _touch(cart: Cart) -> None:
@@ -77,55 +84,95 @@ def cart_get_or_create_open(*, user: UserLike) -> tuple[Cart, bool]:
             return Cart.objects.get(user_id=user_id, status=Cart.Status.OPEN), False
 
 
-def cart_item_add(*, cart_id: UUID, user: UserLike, product_id: int, quantity: int) -> CartItem:
-    """Add `quantity` of an active product to the caller's open cart; adds to an existing line.
+def _variant_for(*, product_id: int | None, variant_id: int | None) -> tuple[ProductVariant, str]:
+    """The active variant of an active product a line asks for, and the field that named it.
 
-    Raises NotFoundError (not the caller's cart), ConflictError (`cart_checked_out`) and
-    DomainError naming `product_id` (unknown/inactive product, other currency, a new line past
-    CART_MAX_LINES) or `quantity`
-    (out of range, line above CART_MAX_QUANTITY after the increment, amounts too large).
+    `variant_id` wins; `product_id` alone is enough for a product with exactly one active variant
+    (what clients from before variants send), else 400 naming `variant_id`.
+    """
+    active = ProductVariant.objects.select_related("product__category").filter(
+        is_active=True, product__is_active=True
+    )
+    if variant_id is not None:
+        variant = active.filter(pk=variant_id).first() if _is_pk(variant_id) else None
+        if variant is None or (product_id is not None and variant.product_id != product_id):
+            raise DomainError(
+                f"Variant {variant_id} does not exist or is not for sale.",
+                code=ErrorCode.PRODUCT_UNAVAILABLE,
+                field="variant_id",
+            )
+        return variant, "variant_id"
+    variants = list(active.filter(product_id=product_id)[:2]) if product_id and _is_pk(product_id) else []
+    if not variants:
+        raise DomainError(
+            f"Product {product_id} does not exist or is not for sale.",
+            code=ErrorCode.PRODUCT_UNAVAILABLE,
+            field="product_id",
+        )
+    if len(variants) > 1:
+        raise DomainError(
+            f"Product {product_id} comes in several variants; choose one with variant_id.",
+            code=ErrorCode.VARIANT_REQUIRED,
+            field="variant_id",
+        )
+    return variants[0], "product_id"
+
+
+def cart_item_add(
+    *,
+    cart_id: UUID,
+    user: UserLike,
+    quantity: int,
+    product_id: int | None = None,
+    variant_id: int | None = None,
+) -> CartItem:
+    """Add `quantity` of an active variant to the caller's open cart; adds to an existing line.
+
+    The variant is `variant_id`, or the only active variant of `product_id`. Raises NotFoundError
+    (not the caller's cart), ConflictError (`cart_checked_out`; `insufficient_stock` when the line
+    would hold more than is available) and DomainError naming `variant_id`/`product_id`
+    (unknown/inactive, several variants to choose from, other currency, a new line past
+    CART_MAX_LINES) or `quantity` (out of range, line above CART_MAX_QUANTITY after the increment,
+    amounts too large).
     """
     pricing.check_quantity(quantity)
     with transaction.atomic():
         cart = lock_owned_cart(cart_id=cart_id, user=user)
         _check_open(cart)
-        product = None
-        if _is_pk(product_id):
-            product = Product.objects.select_related("category").filter(pk=product_id, is_active=True).first()
-        if product is None:
-            raise DomainError(
-                f"Product {product_id} does not exist or is not for sale.",
-                code=ErrorCode.PRODUCT_UNAVAILABLE,
-                field="product_id",
-            )
+        variant, field = _variant_for(product_id=product_id, variant_id=variant_id)
+        what = f"Variant {variant.pk}" if field == "variant_id" else f"Product {variant.product_id}"
         lines = _lines_of(cart)
-        existing = next((line for line in lines if line.product_id == product.pk), None)
+        existing = next((line for line in lines if line.variant_id == variant.pk), None)
         priced = pricing.price_cart(lines)
-        pricing.check_currency(product_id=product.pk, currency=product.currency, cart=priced)
+        pricing.check_currency(what=what, currency=variant.currency, cart=priced, field=field)
         if existing is None:
-            pricing.check_line_count(lines=len(lines), product_id=product.pk)
+            pricing.check_line_count(lines=len(lines), what=what, field=field)
         new_quantity = quantity + (existing.quantity if existing is not None else 0)
         pricing.check_line_quantity(new_quantity)
-        others = pricing.price_cart(line for line in lines if line.product_id != product.pk)
+        others = pricing.price_cart(line for line in lines if line.variant_id != variant.pk)
         pricing.check_amounts(
-            unit_amount=product.unit_amount, quantity=new_quantity, other_lines_total=others.total_amount
+            unit_amount=variant.unit_amount, quantity=new_quantity, other_lines_total=others.total_amount
         )
+        stock_check(variant=variant, quantity=new_quantity, excluding=_pending_orders(cart))
         now = timezone.now()
         if existing is not None:
             CartItem.objects.filter(pk=existing.pk).update(quantity=F("quantity") + quantity, updated_at=now)
             item = CartItem.objects.get(pk=existing.pk)
         else:
-            item = CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+            item = CartItem.objects.create(
+                cart=cart, product=variant.product, variant=variant, quantity=quantity
+            )
         _touch(cart)
-    item.product = product
+    item.product = variant.product
+    item.variant = variant
     return item
 
 
 def cart_item_update(*, cart_id: UUID, item_id: int, user: UserLike, quantity: int) -> CartItem:
     """Set the quantity of one line of the caller's open cart.
 
-    Raises NotFoundError (not the caller's cart or line), ConflictError (`cart_checked_out`),
-    DomainError naming `quantity` (out of range, amounts too large).
+    Raises NotFoundError (not the caller's cart or line), ConflictError (`cart_checked_out`,
+    `insufficient_stock`), DomainError naming `quantity` (out of range, amounts too large).
     """
     pricing.check_quantity(quantity)
     with transaction.atomic():
@@ -137,8 +184,10 @@ def cart_item_update(*, cart_id: UUID, item_id: int, user: UserLike, quantity: i
         _check_open(cart)
         others = pricing.price_cart(line for line in lines if line != item)
         pricing.check_amounts(
-            unit_amount=item.product.unit_amount, quantity=quantity, other_lines_total=others.total_amount
+            unit_amount=item.variant.unit_amount, quantity=quantity, other_lines_total=others.total_amount
         )
+        if quantity > item.quantity:  # fewer units never need stock
+            stock_check(variant=item.variant, quantity=quantity, excluding=_pending_orders(cart))
         CartItem.objects.filter(pk=item.pk).update(quantity=quantity, updated_at=timezone.now())
         item.refresh_from_db(fields=["quantity", "updated_at"])
         _touch(cart)

@@ -11,6 +11,11 @@ Why a cart can never hold two payable sessions:
 - the database allows one pending order per cart, and the session is created with the
   idempotency key `checkout:{order.id}`, so a network retry cannot create a second one.
 
+Stock (catalog/stock.py): after the cart and its pending order, the variants of both are locked
+in id order; a cart asking for more than is available is refused (409 `insufficient_stock`
+naming each short line) before anything is closed or created, and the new order holds its
+tracked lines (`stock_reserve`) until its session can no longer be paid.
+
 The provider call is the only slow thing under the lock; it has a short timeout. When the provider
 answers with an error, the new order is kept as `failed` with an event (the transaction commits),
 the cart stays open, the 502 is raised after the commit, and a retry creates a fresh order and
@@ -33,8 +38,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.stock import StockLine, stock_check_lines, stock_reserve
 from checkout import pricing
-from checkout.locks import lock_orders
+from checkout.locks import lock_orders, lock_variants
 from checkout.models import Cart, CartItem, Order, OrderEvent, OrderItem
 from checkout.ownership import lock_owned_cart, owner_of
 from checkout.services.settlement import (
@@ -75,8 +81,8 @@ def order_number_generate() -> str:
 
 
 def cart_fingerprint(cart: pricing.PricedCart) -> str:
-    """sha256 over the sorted (product_id, quantity, unit_amount, currency) of every line."""
-    parts = sorted((line.product_id, line.quantity, line.unit_amount, line.currency) for line in cart.lines)
+    """sha256 over the sorted (variant_id, quantity, unit_amount, currency) of every line."""
+    parts = sorted((line.variant_id, line.quantity, line.unit_amount, line.currency) for line in cart.lines)
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -106,7 +112,10 @@ def _order_create(
                 OrderItem(
                     order=order,
                     product_id=line.product_id,
+                    variant_id=line.variant_id,
                     name=line.name,
+                    sku=line.sku,
+                    variant_title=line.variant_title,
                     unit_amount=line.unit_amount,
                     quantity=line.quantity,
                     line_total=line.line_total,
@@ -156,12 +165,20 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
         cart = lock_owned_cart(cart_id=cart_id, user=user)
         if cart.status != Cart.Status.OPEN:
             raise ConflictError("This cart is already checked out.", code=ErrorCode.CART_CHECKED_OUT)
-        lines = CartItem.objects.filter(cart=cart).select_related("product").order_by("id")
-        priced = pricing.price_cart(lines)
+        items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
+        priced = pricing.price_cart(items)
         pricing.check_payable(priced)
         fingerprint = cart_fingerprint(priced)
 
-        for existing in lock_orders(Order.objects.filter(cart=cart, status=S.PENDING)):  # one at most
+        pending = lock_orders(Order.objects.filter(cart=cart, status=S.PENDING))  # one at most
+        # Then the variants, all at once in id order: the cart's, and those the pending order holds
+        # (closing it releases them), so no later step waits for a lower id.
+        held = OrderItem.objects.filter(order__in=pending).values_list("variant_id", flat=True)
+        variants = {v.pk: v for v in lock_variants([item.variant_id for item in items] + list(held))}
+        stock_lines = [
+            StockLine(variants[item.variant_id], item.quantity, f"items.{item.pk}.quantity") for item in items
+        ]
+        for existing in pending:
             order_session_resolve(order=existing, source=OrderEvent.Source.API)  # after a timeout
             if existing.status in PAID_STATUSES:
                 deferred = ConflictError(
@@ -172,11 +189,13 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
             elif _reusable(existing, fingerprint):
                 return CheckoutResult(order=existing, created=False)
             else:
+                # Refuse a short cart before closing the session it would replace (nothing changes).
+                stock_check_lines(stock_lines, excluding=[existing.pk])
                 deferred = _supersede(existing)
 
         if deferred is None:
             result, deferred = _order_with_session(
-                cart=cart, user=user, priced=priced, fingerprint=fingerprint
+                cart=cart, user=user, priced=priced, fingerprint=fingerprint, stock_lines=stock_lines
             )
     if deferred is not None:
         raise deferred
@@ -185,7 +204,12 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
 
 
 def _order_with_session(
-    *, cart: Cart, user: AbstractBaseUser | AnonymousUser, priced: pricing.PricedCart, fingerprint: str
+    *,
+    cart: Cart,
+    user: AbstractBaseUser | AnonymousUser,
+    priced: pricing.PricedCart,
+    fingerprint: str,
+    stock_lines: list[StockLine],
 ) -> tuple[CheckoutResult | None, DomainError | None]:
     """A new pending order and its payment session. When the provider answers with an error the
     order is `failed`; when it doesn't answer (a timeout) the order stays pending with its session
@@ -197,7 +221,9 @@ def _order_with_session(
     order = _order_create(
         cart=cart, user=cast(User, user), priced=priced, fingerprint=fingerprint, expires_at=expires_at
     )
-    line_items = [LineItem(line.name, line.unit_amount, line.quantity) for line in priced.lines]
+    # Held until the session can no longer be paid; `InsufficientStock` rolls the order back.
+    stock_reserve(order_id=order.pk, lines=stock_lines, expires_at=expires_at)
+    line_items = [LineItem(line.label, line.unit_amount, line.quantity) for line in priced.lines]
     try:
         session = order_session_create(order=order, line_items=line_items)
     except PaymentProviderUnavailable as exc:

@@ -222,7 +222,7 @@ def order_session_create(*, order: Order, line_items: list[LineItem] | None = No
     assert order.session_expires_at is not None  # set with the order, before the first attempt
     if line_items is None:
         items = OrderItem.objects.filter(order=order).order_by("id")
-        line_items = [LineItem(item.name, item.unit_amount, item.quantity) for item in items]
+        line_items = [LineItem(item.label, item.unit_amount, item.quantity) for item in items]
     return gateway().session_create(
         order_ref=str(order.pk),
         order_number=order.number,

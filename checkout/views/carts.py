@@ -57,7 +57,7 @@ class CartViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         carts = cart_list_for_user(user=request.user)
-        return Response(CartSerializer(carts, many=True).data)
+        return Response(CartSerializer(carts, many=True, context={"request": request}).data)
 
     @extend_schema(
         tags=["carts"],
@@ -78,7 +78,8 @@ class CartViewSet(viewsets.ViewSet):
         cart, created = cart_get_or_create_open(user=request.user)
         cart = cart_get_for_user(cart_id=cart.pk, user=request.user)
         return Response(
-            CartSerializer(cart).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            CartSerializer(cart, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
     @extend_schema(
@@ -94,23 +95,39 @@ class CartViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request: Request, id: str) -> Response:
         cart = cart_get_for_user(cart_id=id, user=request.user)
-        return Response(CartSerializer(cart).data)
+        return Response(CartSerializer(cart, context={"request": request}).data)
 
     @extend_schema(
         tags=["carts"],
         operation_id="carts_items_add",
         description=(
-            "Adds `quantity` units of an active product; if the cart already has a line for it, that "
-            "line grows. The line may hold at most CART_MAX_QUANTITY units and every product must share"
-            " the cart's currency. A checked-out cart is read-only (409 `cart_checked_out`)."
+            "Adds `quantity` units of an active variant (`variant_id`), or of a product that has "
+            "exactly one active variant (`product_id`; a product with several is a 400 naming "
+            "`variant_id`). If the cart already has a line for that variant, that line grows. The "
+            "line may hold at most CART_MAX_QUANTITY units, and no more than is in stock (409 "
+            "`insufficient_stock` naming `quantity` with how many are left); every line must share "
+            "the cart's currency. A checked-out cart is read-only (409 `cart_checked_out`)."
         ),
-        summary="Add a product to the cart (adds to its existing line)",
+        summary="Add a variant to the cart (adds to its existing line)",
         parameters=[_CART_ID_PARAM],
         request=CartItemAddSerializer,
         responses={201: CartLineSerializer, **error_responses(400, 401, 404, 409)},
         examples=[
+            OpenApiExample("Add two of a variant", value={"variant_id": 7, "quantity": 2}, request_only=True),
             OpenApiExample(
-                "Add two of a product", value={"product_id": 42, "quantity": 2}, request_only=True
+                "Add one of a product with a single variant",
+                value={"product_id": 42, "quantity": 1},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Not enough in stock",
+                value={
+                    "code": "insufficient_stock",
+                    "message": "Only 2 of T-shirt (M) left.",
+                    "fields": {"quantity": ["Only 2 of T-shirt (M) left."]},
+                },
+                response_only=True,
+                status_codes=["409"],
             ),
             OpenApiExample(
                 "Quantity out of range",
@@ -128,16 +145,23 @@ class CartViewSet(viewsets.ViewSet):
     def items_add(self, request: Request, id: str) -> Response:
         data = self._valid(CartItemAddSerializer, request)
         item = cart_item_add(
-            cart_id=UUID(id), user=request.user, product_id=data["product_id"], quantity=data["quantity"]
+            cart_id=UUID(id),
+            user=request.user,
+            product_id=data.get("product_id"),
+            variant_id=data.get("variant_id"),
+            quantity=data["quantity"],
         )
-        return Response(CartLineSerializer(item).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CartLineSerializer(item, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         tags=["carts"],
         operation_id="carts_items_update",
         description=(
-            "Sets the line's quantity (1..CART_MAX_QUANTITY). A checked-out cart is read-only (409 "
-            "`cart_checked_out`)."
+            "Sets the line's quantity (1..CART_MAX_QUANTITY); more than is in stock is a 409 "
+            "`insufficient_stock` naming `quantity` with how many are left. A checked-out cart is "
+            "read-only (409 `cart_checked_out`)."
         ),
         summary="Set the quantity of a cart line",
         parameters=[_CART_ID_PARAM, _ITEM_ID_PARAM],
@@ -150,7 +174,7 @@ class CartViewSet(viewsets.ViewSet):
         item = cart_item_update(
             cart_id=UUID(id), item_id=int(item_id), user=request.user, quantity=data["quantity"]
         )
-        return Response(CartLineSerializer(item).data)
+        return Response(CartLineSerializer(item, context={"request": request}).data)
 
     @extend_schema(
         tags=["carts"],

@@ -1,6 +1,11 @@
-"""Catalog admin as a staff superuser: changelists, search, filters, list-editing, money display."""
+"""Catalog admin as a staff superuser: changelists, search, filters, list-editing, money display.
+
+Variants, stock and images on the product page are in test_admin_variants.py.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -9,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from catalog.models import Product
+from tests.catalog.admin_pages import page_data
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,8 +140,8 @@ def test_product_changelist_is_not_n_plus_one(admin_client: Client) -> None:
     assert len(fifty) == len(one)
 
 
-def test_list_editable_price_and_active_flag(admin_client: Client) -> None:
-    # given
+def test_list_edits_the_active_flag_but_not_the_price(admin_client: Client) -> None:
+    # given: the price follows the variants, so the list no longer edits it
     product = ProductFactory.create(unit_amount=10_000, is_active=True)
     data = {
         "form-TOTAL_FORMS": "1",
@@ -143,7 +149,7 @@ def test_list_editable_price_and_active_flag(admin_client: Client) -> None:
         "form-MIN_NUM_FORMS": "0",
         "form-MAX_NUM_FORMS": "1000",
         "form-0-id": str(product.pk),
-        "form-0-unit_amount": "12345",
+        "form-0-unit_amount": "12345",  # ignored: not a list-editable field
         "_save": "Save",
     }  # is_active unchecked -> False
     # when
@@ -151,7 +157,7 @@ def test_list_editable_price_and_active_flag(admin_client: Client) -> None:
     # then
     assert response.status_code == 302
     product.refresh_from_db()
-    assert product.unit_amount == 12_345
+    assert product.unit_amount == 10_000
     assert product.is_active is False
 
 
@@ -167,46 +173,57 @@ def test_product_change_page_prepopulates_slug_and_shows_price(admin_client: Cli
     assert "prepopulated_fields" in html or "data-prepopulated-fields" in html
 
 
+def _add_page_data(admin_client: Client, **variant: str) -> dict[str, Any]:
+    """The add page's data with a new product and its first variant filled in."""
+    category = CategoryFactory.create()
+    data = page_data(admin_client.get(f"{PRODUCT_CHANGELIST}add/"))
+    data.update(
+        {
+            "name": "Brass Diya",
+            "slug": "brass-diya",
+            "category": str(category.pk),
+            "description": "Hand-cast.",
+        }
+    )
+    data.update({f"variants-0-{name}": value for name, value in variant.items()})
+    return data
+
+
 @pytest.mark.parametrize("amount", ["0", "-5", "100000000"])
 def test_admin_rejects_out_of_range_prices(admin_client: Client, amount: str) -> None:
     # given
-    category = CategoryFactory.create()
-    data = {
-        "name": "Bad price",
-        "slug": "bad-price",
-        "category": category.pk,
-        "description": "",
-        "unit_amount": amount,
-        "currency": "inr",
-        "is_active": "on",
-        "image_url": "",
-    }
+    data = _add_page_data(admin_client, sku="DIYA", unit_amount=amount, currency="inr")
     # when
     response = admin_client.post(f"{PRODUCT_CHANGELIST}add/", data)
     # then
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors or response.context["errors"]
-    assert not Product.objects.filter(slug="bad-price").exists()
+    variants = response.context["inline_admin_formsets"][0].formset
+    assert variants.forms[0].errors["unit_amount"]
+    assert not Product.objects.filter(slug="brass-diya").exists()
 
 
-def test_admin_adds_a_product(admin_client: Client) -> None:
+def test_admin_adds_a_product_with_its_first_variant(admin_client: Client) -> None:
     # given
-    category = CategoryFactory.create()
-    data = {
-        "name": "Brass Diya",
-        "slug": "brass-diya",
-        "category": category.pk,
-        "description": "Hand-cast.",
-        "unit_amount": "34900",
-        "currency": "inr",
-        "is_active": "on",
-        "image_url": "",
-    }
+    data = _add_page_data(admin_client, sku="DIYA", unit_amount="34900", currency="inr")
     # when
     response = admin_client.post(f"{PRODUCT_CHANGELIST}add/", data)
     # then
     assert response.status_code == 302
-    assert Product.objects.get(slug="brass-diya").unit_amount == 34_900
+    product = Product.objects.get(slug="brass-diya")
+    assert product.unit_amount == 34_900
+    assert list(product.variants.values_list("sku", "unit_amount")) == [("DIYA", 34_900)]
+
+
+def test_product_form_shows_the_price_read_only(admin_client: Client) -> None:
+    # given
+    product = ProductFactory.create(unit_amount=149_900)
+    # when
+    response = admin_client.get(f"{PRODUCT_CHANGELIST}{product.pk}/change/")
+    # then
+    form = response.context["adminform"].form
+    assert "unit_amount" not in form.fields
+    assert "currency" not in form.fields
+    assert "price (lowest variant)" in response.content.decode().lower()
 
 
 def test_category_changelist_shows_product_counts(admin_client: Client) -> None:

@@ -19,7 +19,7 @@ from accounts.models import User
 from checkout.models import Cart, Order, OrderEvent, OrderItem
 from checkout.services.settlement import order_settle
 from payments.interface import LineItem, gateway
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, UserFactory, default_variant_of
 from tests.stripe_fixtures import FakeStripeServer
 
 _numbers = itertools.count(1)
@@ -70,6 +70,7 @@ def make_order(
     OrderItem.objects.create(
         order=order,
         product=product,
+        variant=default_variant_of(product),
         name=product.name,
         unit_amount=unit_amount,
         quantity=quantity,

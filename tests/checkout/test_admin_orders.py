@@ -351,6 +351,7 @@ def test_detail_query_count_does_not_grow_with_items_or_events(
         OrderItem.objects.create(
             order=order,
             product=cast(OrderItem, order.items.first()).product,
+            variant=cast(OrderItem, order.items.first()).variant,
             name=f"extra {n}",
             unit_amount=1,
             quantity=1,

@@ -11,7 +11,7 @@ from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from catalog.models import Category, Product
+from catalog.models import Category, Product, ProductVariant
 from checkout.models import Cart, CartItem
 from tests.factories import CartFactory, CartItemFactory, ProductFactory
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 CARTS = "/api/v1/carts/"
 ERROR_KEYS = {"code", "message", "fields"}
-LINE_KEYS = {"id", "product", "quantity", "unit_amount", "line_total"}
+LINE_KEYS = {"id", "product", "variant", "quantity", "unit_amount", "line_total"}
 PRODUCT_KEYS = {
     "id",
     "slug",
@@ -33,6 +33,10 @@ PRODUCT_KEYS = {
     "category",
     "image_url",
     "is_active",
+    "in_stock",
+    "options",
+    "variants",
+    "images",
 }
 
 
@@ -181,9 +185,8 @@ def test_detail_follows_current_product_price(auth_client: APIClient, cart: Cart
     # given
     CartItemFactory.create(cart=cart, product=product, quantity=2)
     assert auth_client.get(cart_url(cart)).json()["total_amount"] == 50_000
-    # when
-    product.unit_amount = 30_000
-    product.save()
+    # when: staff change the price (it lives on the variant)
+    ProductVariant.objects.filter(product=product).update(unit_amount=30_000)
     response = auth_client.get(cart_url(cart))
     # then
     assert response.json()["total_amount"] == 60_000
@@ -213,7 +216,7 @@ def test_detail_query_count_is_constant(
     # given
     cart = _build_cart(user, lines)
     # when
-    with django_assert_max_num_queries(3):  # JWT user, cart, lines+products+categories
+    with django_assert_max_num_queries(4):  # JWT user, cart, lines+products+categories, variants+images
         response = auth_client.get(cart_url(cart))
     # then
     assert response.status_code == 200
@@ -228,7 +231,7 @@ def test_list_query_count_is_constant(
     for index in range(carts):
         _build_cart(user, 2, status=Cart.Status.OPEN if index == 0 else Cart.Status.CHECKED_OUT)
     # when
-    with django_assert_max_num_queries(3):  # JWT user, carts, lines+products+categories
+    with django_assert_max_num_queries(4):  # JWT user, carts, lines+products+categories, variants+images
         response = auth_client.get(CARTS)
     # then
     assert response.status_code == 200

@@ -12,7 +12,7 @@ from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from catalog.models import Product
+from catalog.models import ProductVariant
 from checkout.models import Cart, Order, OrderEvent, OrderItem
 from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart, order_of
 from tests.factories import CartItemFactory, ProductFactory
@@ -132,7 +132,7 @@ def test_price_change_counts_as_changed_content(
     # given
     cart = make_cart(user)
     first = auth_client.post(checkout_url(cart)).json()
-    Product.objects.filter(pk=cart.items.get().product_id).update(unit_amount=7_700)
+    ProductVariant.objects.filter(pk=cart.items.get().variant_id).update(unit_amount=7_700)
 
     # when
     second = auth_client.post(checkout_url(cart))

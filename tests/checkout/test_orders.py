@@ -17,7 +17,7 @@ from checkout.models import Cart, Order, OrderEvent, OrderItem
 from checkout.services.transitions import order_transition
 from checkout.states import TRANSITIONS, transition_allowed
 from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart
-from tests.factories import CartFactory, ProductFactory
+from tests.factories import CartFactory, ProductFactory, default_variant_of
 from tests.stripe_fixtures import FakeStripeServer
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,8 @@ def _order(user: User, *, items: int = 1, status: str = Order.Status.PENDING, ev
         [
             OrderItem(
                 order=order,
-                product=ProductFactory.create(),
+                product=(product := ProductFactory.create()),
+                variant=default_variant_of(product),
                 name=f"P{i}",
                 unit_amount=100,
                 quantity=1,
@@ -113,7 +114,16 @@ def test_list_is_owner_only_newest_first(user: User, other_user: User, auth_clie
     ids = [o["id"] for o in response.json()["results"]]
     assert ids == [str(newer.pk), str(older.pk)]
     first = response.json()["results"][0]
-    assert first["items"][0].keys() == {"product_id", "name", "unit_amount", "quantity", "line_total"}
+    assert first["items"][0].keys() == {
+        "product_id",
+        "variant_id",
+        "sku",
+        "name",
+        "variant_title",
+        "unit_amount",
+        "quantity",
+        "line_total",
+    }
     assert first["events"][0] == {
         "status": "pending",
         "created_at": first["events"][0]["created_at"],

@@ -137,7 +137,9 @@ def test_generated_client_completes_a_purchase(
             username="integrator", email="int@example.com", password="pass-phrase-2026"
         ),
     )
-    assert isinstance(user, models.User), user
+    assert isinstance(user, models.Registered), user  # the account and its first tokens
+    assert user.username == "integrator"
+    assert user.access
     token = _api(client_package, "auth.auth_token_obtain").sync(
         client=client,
         body=models.TokenObtainPairRequest(username="integrator", password="pass-phrase-2026"),

@@ -1,4 +1,9 @@
-"""`manage.py seed_demo`: the demo shop for `make run` (a small catalog, a customer, a staff user)."""
+"""`manage.py seed_demo`: the demo shop for `make run` (a small catalog, a customer, a staff user).
+
+The catalog is `seed_catalog`'s first twelve products (with their options, variants and stock),
+plus their pictures stored through Django's default storage (`catalog.demo`). Idempotent: `make
+run` calls it on every start, and a second run adds nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
+from catalog.demo import demo_catalog_ensure
 
 DEMO_USERS = [
     # username, email, password, is_staff
@@ -22,6 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("seed_catalog", products=12, categories=3, verbosity=0)
+        added = demo_catalog_ensure()
+        if added.images or added.variants:
+            self.stdout.write(f"demo catalog: {added.images} pictures and {added.variants} variants added")
         for username, email, password, is_staff in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"email": email, "is_staff": is_staff}

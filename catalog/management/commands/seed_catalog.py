@@ -1,61 +1,75 @@
 """`manage.py seed_catalog --products N [--categories M]`: load a deterministic demo catalog fast.
 
-Idempotent: product `i` is always slug `product-000001`… with the same content (see
-`catalog.seeding`), rows that already exist are skipped, and inserts also carry
-`ON CONFLICT DO NOTHING`, so re-running with the same N creates nothing and two concurrent runs
-cannot collide. Batches are loaded with PostgreSQL `COPY` (psycopg 3 `cursor.copy`) into a
-temporary table and moved over with `INSERT … SELECT … ON CONFLICT (slug) DO NOTHING`; on other
-databases with `bulk_create(ignore_conflicts=True)`. A progress bar is drawn on stderr only when
-it is a terminal; the one-line summary is printed at verbosity >= 1.
+Idempotent: product `i` is always slug `product-000001`… with the same content, options,
+variants and opening stock (see `catalog.seeding` and `catalog.seeding_variants`), rows that
+already exist are skipped, and inserts also carry `ON CONFLICT DO NOTHING`, so re-running with
+the same N creates nothing and two concurrent runs cannot collide.
+
+A product, its options, its variants and the `import` ledger rows of their opening stock are
+written together, in one transaction: a product that exists has all of its children, so a run
+that stops part-way is resumed by running it again, and only the products a run inserts itself
+get children (never a second set of variants or ledger rows).
+
+On PostgreSQL a batch is `COPY`ed (psycopg 3 `cursor.copy`) into temporary tables and moved over
+by ONE statement of chained `INSERT … ON CONFLICT DO NOTHING RETURNING` (products, then the
+options and variants of the products that statement inserted, then the ledger rows of the
+variants it inserted); on other databases with `bulk_create(ignore_conflicts=True)`. A progress
+bar is drawn on stderr only when it is a terminal; the one-line summary is printed at
+verbosity >= 1.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from catalog.models import Category, Product
+from catalog.models import Category, Product, ProductOption, ProductVariant, StockMovement
 from catalog.seeding import SeedProduct, category_rows, product_for, product_slug
-
-COLUMNS = (
-    "name",
-    "slug",
-    "description",
-    "unit_amount",
-    "currency",
-    "is_active",
-    "category_id",
-    "image_url",
-    "created_at",
-    "updated_at",
+from catalog.seeding_sql import (
+    COLUMNS,
+    COPY_OPTIONS_SQL,
+    COPY_SQL,
+    COPY_VARIANTS_SQL,
+    CREATE_STAGED_CHILDREN_SQL,
+    CREATE_STAGING_SQL,
+    EXISTING_SLUGS_SQL,
+    FOREIGN_KEYS_SQL,
+    MOVE_STAGED_SQL,
+    SECONDARY_INDEXES_SQL,
+    SEEDED_TABLES,
+    TRUNCATE_STAGED_SQL,
 )
+from catalog.seeding_variants import SEED_NOTE, SeedVariants, variants_for
 
-# At least this many new rows on PostgreSQL: drop the secondary indexes, load, rebuild them.
+Seed = tuple[SeedProduct, SeedVariants]
+
+# At least this many new rows on PostgreSQL: drop the secondary indexes and the foreign keys of the
+# seeded tables, load, then rebuild the indexes and add the foreign keys back (each checked by one
+# join instead of a trigger per row).
 BULK_LOAD_ROWS = 100_000
-SECONDARY_INDEXES_SQL = """
-    SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)
-    FROM pg_index
-    WHERE indrelid = 'catalog_product'::regclass AND NOT indisunique AND NOT indisprimary
-"""
 
-# Built from the constant COLUMNS only: no input reaches these statements.
-_COLUMN_LIST = ", ".join(COLUMNS)
-CREATE_STAGING_SQL = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS seed_catalog_product ON COMMIT DROP AS "  # noqa: S608
-    f"SELECT {_COLUMN_LIST} FROM catalog_product WITH NO DATA"
-)
-COPY_SQL = f"COPY seed_catalog_product ({_COLUMN_LIST}) FROM STDIN"
-MOVE_STAGED_SQL = (
-    f"INSERT INTO catalog_product ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "  # noqa: S608
-    "FROM seed_catalog_product ON CONFLICT (slug) DO NOTHING"
-)
+
+@dataclass
+class Created:
+    """What a run (or a batch) inserted."""
+
+    products: int = 0
+    variants: int = 0
+    movements: int = 0
+
+    def add(self, other: Created) -> None:
+        self.products += other.products
+        self.variants += other.variants
+        self.movements += other.movements
 
 
 class ProgressBar:
@@ -114,15 +128,16 @@ class Command(BaseCommand):
         category_ids, categories_created = self._seed_categories(categories)
         bar = ProgressBar(products, sys.stderr) if verbosity >= 1 and sys.stderr.isatty() else None
         bulk = connection.vendor == "postgresql" and products - Product.objects.count() >= BULK_LOAD_ROWS
-        created = 0
+        created = Created()
         # A large load is one transaction that drops the secondary indexes and rebuilds them at the
-        # end (a GIN trigram index is far cheaper to build once than to update a million times).
-        # If the run dies, everything rolls back, the indexes included.
+        # end (a GIN trigram index is far cheaper to build once than to update a million times),
+        # and the same for the foreign keys. If the run dies, everything rolls back, the indexes
+        # and foreign keys included.
         with transaction.atomic() if bulk else contextlib.nullcontext():
-            rebuild = self._drop_secondary_indexes() if bulk else []
+            rebuild = [*self._drop_foreign_keys(), *self._drop_secondary_indexes()] if bulk else []
             for first in range(1, products + 1, batch_size):
                 last = min(first + batch_size - 1, products)
-                created += self._seed_batch(first, last, categories=categories, category_ids=category_ids)
+                created.add(self._seed_batch(first, last, categories=categories, category_ids=category_ids))
                 if bar is not None:
                     bar.advance(last - first + 1)
             if bar is not None:
@@ -131,23 +146,41 @@ class Command(BaseCommand):
                 self._rebuild_indexes(rebuild, verbose=verbosity >= 1 and sys.stderr.isatty())
         if verbosity >= 1:
             self.stdout.write(
-                f"seed_catalog: {created:,} products and {categories_created} categories created "
-                f"({products - created:,} products already there) in {time.monotonic() - started:.1f}s"
+                f"seed_catalog: {created.products:,} products and {categories_created} categories created "
+                f"({products - created.products:,} products already there), with {created.variants:,} "
+                f"variants and {created.movements:,} stock movements, in {time.monotonic() - started:.1f}s"
             )
 
     @staticmethod
     def _drop_secondary_indexes() -> list[str]:
-        """Drop catalog_product's non-unique indexes (PostgreSQL); returns their CREATE statements."""
+        """Drop the non-unique indexes of the seeded tables (PostgreSQL); returns their CREATE statements."""
         with connection.cursor() as cursor:
-            cursor.execute(SECONDARY_INDEXES_SQL)
+            cursor.execute(SECONDARY_INDEXES_SQL, [list(SEEDED_TABLES)])
             found = [(str(name), str(definition)) for name, definition in cursor.fetchall()]
             for name, _ in found:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         return [definition for _, definition in found]
 
+    @staticmethod
+    def _drop_foreign_keys() -> list[str]:
+        """Drop the foreign keys the seeded tables hold (PostgreSQL); returns the statements that
+        add them back."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(FOREIGN_KEYS_SQL, [list(SEEDED_TABLES)])
+            found = [
+                (str(table), str(name), str(definition)) for table, name, definition in cursor.fetchall()
+            ]
+            for table, name, _ in found:
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        return [
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+            for table, name, definition in found
+        ]
+
     def _rebuild_indexes(self, definitions: list[str], *, verbose: bool) -> None:
         with connection.cursor() as cursor:
-            # Run the deferred foreign-key checks now: PostgreSQL won't build an index on a table
+            # Run any deferred foreign-key checks now: PostgreSQL won't build an index on a table
             # with pending trigger events.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -156,7 +189,8 @@ class Command(BaseCommand):
                     self.stderr.write(f"rebuilding: {definition}")
                 cursor.execute(definition)
             # Fresh statistics, so the planner picks the indexes for the new size right away.
-            cursor.execute("ANALYZE catalog_product")
+            for table in SEEDED_TABLES:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     def _seed_categories(self, count: int) -> tuple[list[int], int]:
         rows = category_rows(count)
@@ -169,52 +203,143 @@ class Command(BaseCommand):
         by_slug = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "id"))
         return [by_slug[slug] for slug in slugs], len(by_slug) - len(existing)
 
-    def _seed_batch(self, first: int, last: int, *, categories: int, category_ids: list[int]) -> int:
-        """Insert products `first..last` that are not there yet; returns how many were inserted."""
+    def _seed_batch(self, first: int, last: int, *, categories: int, category_ids: list[int]) -> Created:
+        """Insert products `first..last` that are not there yet, with their options, variants and
+        opening stock; returns what was inserted."""
         slugs = [product_slug(number) for number in range(first, last + 1)]
-        existing = set(Product.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+        existing = self._existing(slugs)
         missing = [n for n, slug in zip(range(first, last + 1), slugs, strict=True) if slug not in existing]
         if not missing:
-            return 0
-        rows = (product_for(number, categories=categories) for number in missing)
+            return Created()
+        seeds: list[Seed] = []
+        for number in missing:
+            row = product_for(number, categories=categories)
+            seeds.append((row, variants_for(number, row)))
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                return self._copy_rows(rows, category_ids)
-            before = Product.objects.count()
-            Product.objects.bulk_create(
-                (self._model(row, category_ids) for row in rows), batch_size=2_000, ignore_conflicts=True
-            )
-            return Product.objects.count() - before
+                return self._copy_rows(seeds, category_ids)
+            return self._create_models(seeds, category_ids)
 
     @staticmethod
-    def _values(row: SeedProduct, category_ids: list[int]) -> tuple[Any, ...]:
+    def _existing(slugs: list[str]) -> set[str]:
+        """Which of `slugs` are taken. On PostgreSQL one array parameter: planning an `IN` of
+        20,000 parameters costs more than the lookup (18 s of a million-product load)."""
+        if connection.vendor != "postgresql":
+            return set(Product.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+        with connection.cursor() as cursor:
+            cursor.execute(EXISTING_SLUGS_SQL, [slugs])
+            return {str(slug) for (slug,) in cursor.fetchall()}
+
+    @staticmethod
+    def _values(row: SeedProduct, plan: SeedVariants, category_ids: list[int]) -> tuple[Any, ...]:
         return (
             row.name,
             row.slug,
             row.description,
-            row.unit_amount,
+            plan.unit_amount,  # the lowest active variant's, as product_sync sets it
             settings.DEFAULT_CURRENCY,
             row.is_active,
             category_ids[row.category_index],
-            f"https://cdn.example.com/catalog/{row.slug}.jpg",
+            "",  # no image URL: seeded products have no pictures (seed_demo stores real ones)
             row.created_at,
             row.created_at,
         )
 
-    def _model(self, row: SeedProduct, category_ids: list[int]) -> Product:
-        product = Product(**dict(zip(COLUMNS, self._values(row, category_ids), strict=True)))
-        return product
-
-    def _copy_rows(self, rows: Iterator[SeedProduct], category_ids: list[int]) -> int:
-        """COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING (PostgreSQL)."""
+    def _copy_rows(self, seeds: Sequence[Seed], category_ids: list[int]) -> Created:
+        """COPY into temporary tables, then one chained INSERT … ON CONFLICT DO NOTHING (PostgreSQL)."""
         with connection.cursor() as cursor:
             cursor.execute(CREATE_STAGING_SQL)
+            for statement in CREATE_STAGED_CHILDREN_SQL:
+                cursor.execute(statement)
             raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
             with raw.copy(COPY_SQL) as copy:
-                for row in rows:
-                    copy.write_row(self._values(row, category_ids))
-            cursor.execute(MOVE_STAGED_SQL)
-            inserted = int(cursor.rowcount)
-            # Only dropped at commit; inside an outer transaction the next batch reuses the table.
-            cursor.execute("TRUNCATE seed_catalog_product")
-            return inserted
+                for row, plan in seeds:
+                    copy.write_row(self._values(row, plan, category_ids))
+            with raw.copy(COPY_OPTIONS_SQL) as copy:
+                for row, plan in seeds:
+                    for position, (name, values) in enumerate(plan.options):
+                        copy.write_row((row.slug, name, json.dumps(values), position))
+            with raw.copy(COPY_VARIANTS_SQL) as copy:
+                for row, plan in seeds:
+                    for v in plan.variants:
+                        options = json.dumps(v.options) if v.options else "{}"
+                        copy.write_row(
+                            (
+                                row.slug,
+                                v.sku,
+                                options,
+                                v.unit_amount,
+                                v.is_active,
+                                v.stock_on_hand,
+                                v.position,
+                            )
+                        )
+            cursor.execute(MOVE_STAGED_SQL, [StockMovement.Reason.IMPORT.value, SEED_NOTE])
+            products, variants, movements = cursor.fetchone()
+            # Only dropped at commit; inside an outer transaction the next batch reuses the tables.
+            cursor.execute(TRUNCATE_STAGED_SQL)
+            return Created(int(products), int(variants), int(movements))
+
+    def _create_models(self, seeds: Sequence[Seed], category_ids: list[int]) -> Created:
+        """The same with the ORM (other databases). Children go to the batch's products that have
+        no variant yet: the products this transaction inserted, it holding the write lock (SQLite)."""
+        before = Product.objects.count(), ProductVariant.objects.count()
+        Product.objects.bulk_create(
+            [
+                Product(**dict(zip(COLUMNS, self._values(row, plan, category_ids), strict=True)))
+                for row, plan in seeds
+            ],
+            batch_size=2_000,
+            ignore_conflicts=True,
+        )
+        ids = dict(
+            Product.objects.filter(
+                slug__in=[row.slug for row, _ in seeds], variants__isnull=True
+            ).values_list("slug", "id")
+        )
+        fresh = [(ids[row.slug], row, plan) for row, plan in seeds if row.slug in ids]
+        ProductOption.objects.bulk_create(
+            [
+                ProductOption(product_id=pk, name=name, values=list(values), position=position)
+                for pk, _, plan in fresh
+                for position, (name, values) in enumerate(plan.options)
+            ],
+            batch_size=2_000,
+            ignore_conflicts=True,
+        )
+        ProductVariant.objects.bulk_create(
+            [
+                ProductVariant(
+                    product_id=pk,
+                    sku=v.sku,
+                    options=v.options,
+                    unit_amount=v.unit_amount,
+                    currency=settings.DEFAULT_CURRENCY,
+                    is_active=v.is_active,
+                    stock_on_hand=v.stock_on_hand,
+                    position=v.position,
+                )
+                for pk, _, plan in fresh
+                for v in plan.variants
+            ],
+            batch_size=2_000,
+            ignore_conflicts=True,
+        )
+        stocked = ProductVariant.objects.filter(product_id__in=list(ids.values()), stock_on_hand__gt=0)
+        movements = StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    variant_id=pk,
+                    delta=on_hand,
+                    on_hand_after=on_hand,
+                    reason=StockMovement.Reason.IMPORT,
+                    note=SEED_NOTE,
+                )
+                for pk, on_hand in stocked.values_list("pk", "stock_on_hand")
+                if on_hand  # filtered above; for the type checker
+            ],
+            batch_size=2_000,
+        )
+        return Created(
+            Product.objects.count() - before[0], ProductVariant.objects.count() - before[1], len(movements)
+        )
