@@ -9,7 +9,7 @@ PORT ?= 8000
 FAKESTRIPE_PORT ?= 12111
 DEV_WEBHOOK_SECRET := whsec_local_development_only
 
-.PHONY: run test lint fmt hooks schema schema-check clients contract install install-dev clean bench stripe-smoke
+.PHONY: run test lint fmt hooks schema schema-check clients contract install install-dev clean bench bench-idempotency stripe-smoke
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ bench: install-dev
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# What Idempotency-Key costs a write, in-process: p50 with and without it (bench/idempotency.py; own
+# database shopapi_bench_idempotency). BENCH_ARGS e.g. "--rounds 1000".
+bench-idempotency: install-dev
+	$(PY) -m bench.idempotency $(BENCH_ARGS)
 
 # Generate clients from schema.yml as integrators do: Python (openapi-python-client) and
 # TypeScript types (openapi-typescript, from the npm registry). Output in build/clients/.

@@ -1,0 +1,1 @@
+"""idempotency commands: purge_idempotency_keys."""

@@ -1,0 +1,1 @@
+"""Tests for idempotency (Idempotency-Key on our own writes)."""
