@@ -1,4 +1,5 @@
-"""Admin for users, with each user's orders: a read-only inline and a link to the filtered order list."""
+"""Admin for users, with each user's orders (a read-only inline and a link to the filtered order list)
+and when their email address was verified."""
 
 from __future__ import annotations
 
@@ -44,7 +45,12 @@ class UserOrderInline(ReadOnlyPermissionsMixin, admin.TabularInline):
 class ShopUserAdmin(UserAdmin):
     inlines = [UserOrderInline]
     readonly_fields = ("orders_link",)
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("Orders", {"fields": ("orders_link",)}))
+    list_display = ("username", "email", "email_verified_at", "first_name", "last_name", "is_staff")
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Email verification", {"fields": ("email_verified_at",)}),
+        ("Orders", {"fields": ("orders_link",)}),
+    )
 
     @admin.display(description="orders")
     def orders_link(self, user: User) -> SafeString | str:

@@ -33,10 +33,35 @@ def test_register_creates_user_and_hides_password(api_client: APIClient) -> None
     # then
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "username", "email"}
+    assert set(body) == {"id", "username", "email", "access", "refresh"}
+    assert (body["username"], body["email"]) == ("asha", "Asha@example.com")
     user = get_user_model().objects.get(pk=body["id"])
     assert user.check_password("a-long-passphrase-42")
     assert user.email == "Asha@example.com"
+    assert user.last_login is not None
+    assert user.email_verified_at is None
+
+
+def test_register_signs_the_buyer_in_at_once(api_client: APIClient) -> None:
+    # given
+    body = api_client.post(
+        REGISTER, {"username": "asha", "email": "asha@example.com", "password": "a-long-passphrase-42"}
+    ).json()
+
+    # when: the answer's tokens are used as they are
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    me = api_client.get(ME)
+    refreshed = APIClient().post(REFRESH, {"refresh": body["refresh"]})
+
+    # then
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": body["id"],
+        "username": "asha",
+        "email": "asha@example.com",
+        "email_verified": False,
+    }
+    assert refreshed.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -95,7 +120,12 @@ def test_token_and_me(api_client: APIClient, user: User) -> None:
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     response = api_client.get(ME)
     assert response.status_code == 200
-    assert response.json() == {"id": user.id, "username": user.username, "email": user.email}
+    assert response.json() == {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "email_verified": False,
+    }
 
 
 def test_token_wrong_password_is_401_in_error_shape(api_client: APIClient, user: User) -> None:

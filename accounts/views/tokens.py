@@ -1,4 +1,4 @@
-"""Account endpoints: register, token, refresh (rotating), logout, me."""
+"""Register, token (by username or email), refresh (rotating), logout, me."""
 
 from __future__ import annotations
 
@@ -17,31 +17,24 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.models import User
-from accounts.serializers import LogoutSerializer, RegisterSerializer, TokenPairSerializer, UserSerializer
-from accounts.services import user_register
+from accounts.selectors import login_username
+from accounts.serializers import (
+    LoginSerializer,
+    LogoutSerializer,
+    RegisteredSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.services.registration import user_register
+from accounts.services.tokens import tokens_issue
+from accounts.throttles import LoginThrottle, RegisterTakenThrottle, RegisterThrottle
 from shopapi.client_ip import client_ip
 from shopapi.schema import error_responses
-from shopapi.throttling import (
-    AddressRateThrottle,
-    GlobalRateThrottle,
-    login_failed,
-    login_lockout_check,
-    login_succeeded,
-)
+from shopapi.throttling import login_failed, login_lockout_check, login_succeeded
 
-
-class RegisterThrottle(AddressRateThrottle):
-    scope = "auth_register"
-
-
-class RegisterTakenThrottle(GlobalRateThrottle):
-    """How many "already taken" answers register gives, to everyone together (enumeration)."""
-
-    scope = "auth_register_taken"
-
-
-class LoginThrottle(AddressRateThrottle):
-    scope = "auth_login"
+# Longer than any username (150) or email (254): nobody to look up.
+_MAX_IDENTIFIER = 254
 
 
 def _says_taken(errors: Mapping[str, Any]) -> bool:
@@ -53,6 +46,11 @@ def _says_taken(errors: Mapping[str, Any]) -> bool:
 
 
 class RegisterView(APIView):
+    """Create a customer account, signed in at once: the answer carries its tokens.
+
+    A verification link is emailed to the address (`POST /auth/email/verify/`).
+    """
+
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_classes = [RegisterThrottle]
@@ -61,7 +59,7 @@ class RegisterView(APIView):
         tags=["auth"],
         operation_id="auth_register",
         request=RegisterSerializer,
-        responses={201: UserSerializer, **error_responses(400, 429)},
+        responses={201: RegisteredSerializer, **error_responses(400, 429)},
         examples=[
             OpenApiExample(
                 "New customer",
@@ -87,7 +85,8 @@ class RegisterView(APIView):
                 RegisterTakenThrottle().enforce(request, self)
             raise serializers.ValidationError(serializer.errors)
         user = user_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        body = {"id": user.pk, "username": user.username, "email": user.email, **tokens_issue(user=user)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -98,25 +97,37 @@ class RegisterView(APIView):
     )
 )
 class TokenView(TokenObtainPairView):
-    """Exchange a username and password for an access and a refresh token.
+    """Exchange a username or an email address (any case), and a password, for a token pair.
 
-    Throttled per client address. After repeated failures for a username, every attempt for it
-    waits (429 with `Retry-After`, the password is not tried), longer after each further failure.
+    Throttled per client address. After repeated failures for an account, every attempt for it
+    waits (429 with `Retry-After`, the password is not tried), longer after each further failure;
+    the failures are counted per account, whether it was named by its username or its email.
     """
 
+    serializer_class = LoginSerializer
     throttle_classes = [LoginThrottle]
+    resolved_username: str | None = ""
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = request.data
-        username = str(data.get("username") or "") if isinstance(data, Mapping) else ""
-        login_lockout_check(username)
+        identifier = str(data.get("username") or "") if isinstance(data, Mapping) else ""
+        if len(identifier) <= _MAX_IDENTIFIER:
+            self.resolved_username = login_username(identifier) if identifier else identifier
+        else:
+            self.resolved_username = identifier
+        # The account's own username when the identifier names one: one count per account.
+        lockout_key = self.resolved_username or identifier
+        login_lockout_check(lockout_key)
         try:
             response = super().post(request, *args, **kwargs)
         except AuthenticationFailed:
-            login_failed(username, address=client_ip(request))
+            login_failed(lockout_key, address=client_ip(request))
             raise
-        login_succeeded(username)
+        login_succeeded(lockout_key)
         return response
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "login_username": self.resolved_username}
 
 
 @extend_schema_view(

@@ -1,0 +1,1 @@
+"""Account writes, one module per flow: registration, tokens, passwords, email verification."""
