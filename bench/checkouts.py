@@ -46,7 +46,7 @@ def stripe_session_ids(stripe: FakeStripeServer) -> set[str]:
 def carts_for(prefix: str, count: int, lines: int = 3) -> list[tuple[Cart, str]]:
     """`count` users, each with an open `lines`-line cart: (cart, the user's access token)."""
     users = data.users_create(prefix, count)
-    product_ids = data.active_product_ids(200, offset=500)
+    product_ids = data.active_product_ids(200, offset=50, untracked=True)
     carts = []
     for i, user in enumerate(users):
         cart = data.cart_with_lines(user, [product_ids[(i + j) % len(product_ids)] for j in range(lines)])

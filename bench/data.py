@@ -44,8 +44,13 @@ def access_token(user: Any) -> str:
     return str(AccessToken.for_user(user))
 
 
-def active_product_ids(count: int, *, offset: int = 0) -> list[int]:
-    ids = Product.objects.filter(is_active=True).order_by("id").values_list("id", flat=True)
+def active_product_ids(count: int, *, offset: int = 0, untracked: bool = False) -> list[int]:
+    """Active products by id; `untracked`: only those whose stock is not tracked, so many parallel
+    checkouts measure checkout, not a sold-out variant's 409."""
+    products = Product.objects.filter(is_active=True)
+    if untracked:
+        products = products.exclude(variants__stock_on_hand__isnull=False)
+    ids = products.order_by("id").values_list("id", flat=True)
     return list(ids[offset : offset + count])
 
 
@@ -63,9 +68,11 @@ def cart_with_lines(user: Any, product_ids: list[int], *, quantity: int = 1) -> 
 
 
 def default_variants(product_ids: list[int]) -> dict[int, int]:
-    """Each product's first variant id (by position)."""
+    """Each product's first active variant id (by position)."""
     chosen: dict[int, int] = {}
-    rows = ProductVariant.objects.filter(product_id__in=product_ids).order_by("-position", "-id")
+    rows = ProductVariant.objects.filter(product_id__in=product_ids, is_active=True).order_by(
+        "-position", "-id"
+    )
     for product_id, variant_id in rows.values_list("product_id", "id"):
         chosen[product_id] = variant_id  # the last written is the first by position
     return chosen

@@ -102,7 +102,10 @@ class ProductSerializer(serializers.Serializer[Product]):
     )
     currency = serializers.CharField(read_only=True)
     category = CategorySerializer(read_only=True, allow_null=True)
-    image_url = serializers.URLField(read_only=True, help_text="The first image's absolute URL.")
+    # A string, not `format: uri`: a product without a picture has "" (as it always had).
+    image_url = serializers.CharField(
+        read_only=True, help_text="The first image's absolute URL; empty when the product has no image."
+    )
     is_active = serializers.BooleanField(read_only=True)
     in_stock = serializers.BooleanField(read_only=True, help_text="Any active variant can be bought now.")
     options = OptionSerializer(many=True, read_only=True)

@@ -1,6 +1,9 @@
 """Row locks for checkout: the one place that takes them, so the order stays fixed.
 
 Lock order across the project: the cart, then its orders, then product variants by pk (stock).
+A flow that needs two carts (claiming a guest cart into the user's cart, services/claims.py)
+locks both in ONE statement, in cart-id order (`lock_carts`), before anything else; every other
+flow holds one cart at most, so no two flows can wait on each other's carts in opposite orders.
 Every cart write (add, update, remove a line), the checkout, cancel, settlement of a paid
 session and reconciliation take the cart lock first, so they serialise per cart and cannot
 deadlock with each other. Variants are locked in one call per transaction where several are
@@ -43,6 +46,18 @@ def lock_cart(
     instead of waiting when another transaction holds the row.
     """
     return _lock_one(within if within is not None else Cart.objects.all(), cart_id, skip_locked=skip_locked)
+
+
+def lock_carts(cart_ids: Iterable[UUID | str], *, within: QuerySet[Cart] | None = None) -> dict[UUID, Cart]:
+    """Lock several cart rows in one statement, in id order, and return those found, by id.
+
+    `within` narrows the rows they may be (a row outside it, e.g. a guest cart merged while this
+    waited for its lock, is left out after the wait: PostgreSQL re-checks the condition).
+    """
+    queryset = within if within is not None else Cart.objects.all()
+    ids = sorted({UUID(str(cart_id)) for cart_id in cart_ids})
+    locked = queryset.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+    return {cart.pk: cart for cart in locked}
 
 
 def lock_order(

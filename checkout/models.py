@@ -2,6 +2,8 @@
 
 Exactly-once is held by the database, not by `exists()` checks:
 - one open cart per user (partial unique constraint);
+- a cart belongs to a user or to a guest (the sha256 of its token, checkout/tokens.py), never
+  both and never neither (check constraint); a guest order likewise has its order token's hash;
 - one pending order per cart (partial unique constraint), so two checkouts can never
   both hold a payable session for the same cart;
 - one order per payment session (`provider_session_id` unique);
@@ -19,6 +21,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from catalog.models import Product, ProductVariant
 from checkout.states import OrderStatus
@@ -33,9 +36,14 @@ class Cart(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         CHECKED_OUT = "checked_out", "Checked out"
+        MERGED = "merged", "Merged"  # a guest cart claimed into a user's cart; its token no longer works
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="carts")
+    # A user's cart, or a guest's: then null, and `token_hash` is the sha256 of the guest's token.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="carts", null=True, blank=True
+    )
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -47,6 +55,11 @@ class Cart(models.Model):
                 fields=["user"],
                 condition=models.Q(status="open"),
                 name="checkout_cart_one_open_per_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, token_hash__isnull=True)
+                | models.Q(user__isnull=True, token_hash__isnull=False),
+                name="checkout_cart_user_or_guest_token",
             ),
         ]
 
@@ -82,7 +95,13 @@ class Order(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=32, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # A user's order, or a guest's: then null, and `token_hash` is the sha256 of its order token.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+    )
+    # Where the receipt goes: the guest's address from checkout, or the user's at checkout.
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     cart = models.ForeignKey(Cart, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(max_length=3)
@@ -128,6 +147,11 @@ class Order(models.Model):
                 ),
                 name="checkout_order_refunds_with_pending_within_total",
             ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, token_hash__isnull=True)
+                | models.Q(user__isnull=True, token_hash__isnull=False),
+                name="checkout_order_user_or_guest_token",
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="order_user_created_idx"),
@@ -135,10 +159,21 @@ class Order(models.Model):
             models.Index(
                 fields=["-created_at"], condition=models.Q(oversold=True), name="order_oversold_idx"
             ),
+            # Guest orders by email in any case: a verified user's attached orders (ownership.py).
+            models.Index(
+                Lower("email"), condition=models.Q(user__isnull=True), name="order_guest_email_ci_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def customer_email(self) -> str:
+        """Where the receipt goes: the order's email, else (orders from before it was kept) the user's."""
+        if self.email:
+            return self.email
+        return self.user.email if self.user_id is not None and self.user is not None else ""
 
     @property
     def item_list(self) -> list[OrderItem]:

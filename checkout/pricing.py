@@ -162,6 +162,13 @@ def check_amounts(*, unit_amount: int, quantity: int, other_lines_total: int) ->
         )
 
 
+def quantity_within_amounts(*, unit_amount: int, other_lines_total: int) -> int:
+    """The most units of a line that keep it, and the cart with it, within the largest order amount
+    (what `check_amounts` would accept; a merge caps a line there instead of refusing)."""
+    room = int(settings.MAX_ORDER_AMOUNT) - max(other_lines_total, 0)
+    return max(room, 0) // unit_amount if unit_amount > 0 else max_quantity()
+
+
 def check_payable(cart: PricedCart) -> None:
     """What checkout needs before it asks for a payment: lines, all for sale, one currency, a
     total between the smallest and the largest amount the payment provider charges."""

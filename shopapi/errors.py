@@ -54,6 +54,9 @@ class ErrorCode(enum.StrEnum):
     LINE_TOTAL_TOO_LARGE = "line_total_too_large"
     CART_TOTAL_TOO_LARGE = "cart_total_too_large"
     CART_TOO_MANY_LINES = "cart_too_many_lines"
+    CART_HAS_PENDING_ORDER = (
+        "cart_has_pending_order"  # a guest cart with a pending order can't be claimed, 409
+    )
 
     # Checkout and orders.
     ORDER_TOO_LARGE = "order_too_large"

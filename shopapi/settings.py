@@ -31,8 +31,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-# A browser client may send Idempotency-Key and read whether an answer was a replay.
-CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+# A browser client may send Idempotency-Key and the guest tokens, and read whether an answer was a replay.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-cart-token", "x-order-token")
 CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 
 # HTTPS behind a TLS-terminating proxy (Render, Fly, a load balancer): the proxy sets
@@ -207,6 +207,7 @@ REST_FRAMEWORK = {
         "auth_email_verify_resend": env.str("THROTTLE_EMAIL_VERIFY_RESEND", default="3/hour"),
         "checkout": env.str("THROTTLE_CHECKOUT", default="20/min"),
         "checkout_address": env.str("THROTTLE_CHECKOUT_ADDRESS", default="60/min"),
+        "guest_cart": env.str("THROTTLE_GUEST_CART", default="20/hour"),  # new guest carts per address
         "admin_login": env.str("THROTTLE_ADMIN_LOGIN", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -291,7 +292,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The error body's `code`: one published enum of every code (shopapi/errors.py).
-    "ENUM_NAME_OVERRIDES": {"ErrorCodeEnum": "shopapi.errors.ERROR_CODES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "shopapi.errors.ERROR_CODES",
+        "CartStatusEnum": "checkout.models.Cart.Status",  # the cart and the claim answer share it
+        "CapReasonEnum": "checkout.services.claims.CAP_REASONS",
+    },
     # The Idempotency-Key header and its answers on every write it covers (idempotency/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -308,6 +313,8 @@ MAX_ORDER_AMOUNT = env.int("MAX_ORDER_AMOUNT", default=99_999_999)
 # the settlement currency below, is usually higher and is checked too (checkout/pricing.py).
 MIN_ORDER_AMOUNT = env.int("MIN_ORDER_AMOUNT", default=50)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=100)
+# Guest carts without orders, untouched this long, are deleted by `manage.py purge_guest_carts`.
+GUEST_CART_TTL_DAYS = env.int("GUEST_CART_TTL_DAYS", default=30)
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)  # admin: "low stock" at ≤ this many available
 # The currency your Stripe account pays out in. Stripe refuses a charge worth less than its minimum
 # in that currency (0.50 USD, 0.30 GBP …), whatever currency the charge is in.

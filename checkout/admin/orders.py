@@ -150,9 +150,17 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     list_filter = ("status", OversoldFilter, ("created_at", admin.DateFieldListFilter), "currency")
     date_hierarchy = "created_at"
-    search_fields = ("number", "user__email", "user__username", "=provider_session_id", "=payment_id")
+    search_fields = (
+        "number",
+        "email",
+        "user__email",
+        "user__username",
+        "=provider_session_id",
+        "=payment_id",
+    )
     search_help_text = (
-        "Order number, customer email or username, or an exact payment session id or payment id "
+        "Order number, customer (or guest) email or username, or an exact payment session id or "
+        "payment id "
         f"as {gateway().display_name} shows them."
     )
     list_per_page = 50
@@ -202,6 +210,8 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     @admin.display(description="customer", ordering="user__email")
     def customer(self, order: Order) -> SafeString:
         user = order.user
+        if user is None:  # a guest order: the address it was placed with
+            return format_html("{} <em>(guest)</em>", order.email or "—")
         url = reverse("admin:accounts_user_change", args=[order.user_id])
         name = user.get_full_name()
         label = f"{name} <{user.email}>" if name and user.email else user.email or user.get_username()

@@ -186,7 +186,7 @@ def refund_view(model_admin: ModelAdmin[Order], request: HttpRequest, object_id:
         "refundable": can_refund(order),
         "provider": gateway().display_name,
         "summary": [
-            ("Customer", order.user.email or order.user.get_username()),
+            ("Customer", order.customer_email or (order.user.get_username() if order.user else "guest")),
             ("Status", status_badge(order.status)),
             ("Total", format_money(order.total_amount, order.currency)),
             ("Already refunded", format_money(order.amount_refunded, order.currency)),

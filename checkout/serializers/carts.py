@@ -18,6 +18,7 @@ from catalog.serializers import ProductSerializer
 from catalog.variants import product_children_attach
 from checkout import pricing
 from checkout.models import Cart, CartItem
+from checkout.services.claims import CAP_REASONS
 
 _MAX_PK = 2**63 - 1
 
@@ -131,7 +132,11 @@ class CartListSerializer(serializers.ListSerializer[Cart]):
 
 
 class CartSerializer(serializers.ModelSerializer[Cart]):
-    """cart = {id, status, items, total_amount, currency, item_count, created_at, updated_at}."""
+    """cart = {id, status, items, total_amount, currency, item_count, created_at, updated_at, token}.
+
+    `token` is a new guest cart's token, in the one answer that created it (the view passes it in
+    the context as `cart_token`); null in every other answer: only its hash is stored.
+    """
 
     items = CartLineSerializer(many=True, read_only=True)
     total_amount = serializers.SerializerMethodField(
@@ -142,6 +147,13 @@ class CartSerializer(serializers.ModelSerializer[Cart]):
     )
     item_count = serializers.SerializerMethodField(
         help_text="Sum of the lines' quantities (units in the cart), not the number of lines."
+    )
+    token = serializers.SerializerMethodField(
+        help_text=(
+            "A guest cart's secret token, shown ONLY in the answer of `POST /carts/` that created the "
+            "cart (anonymous call); send it as `X-Cart-Token` on every call about this cart. Null in "
+            "every other answer: it is stored hashed and can't be shown again."
+        )
     )
 
     class Meta:
@@ -156,6 +168,7 @@ class CartSerializer(serializers.ModelSerializer[Cart]):
             "item_count",
             "created_at",
             "updated_at",
+            "token",
         ]
         read_only_fields = fields
 
@@ -181,3 +194,37 @@ class CartSerializer(serializers.ModelSerializer[Cart]):
     @extend_schema_field(serializers.IntegerField())
     def get_item_count(self, cart: Cart) -> int:
         return self._totals(cart).item_count
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_token(self, cart: Cart) -> str | None:
+        token = self.context.get("cart_token")
+        return token if isinstance(token, str) else None
+
+
+class CappedLineSerializer(serializers.Serializer[Any]):
+    """A guest line that joined the user's cart with fewer units than asked for, or not at all."""
+
+    variant_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField(help_text="The product, and the variant when it has options.")
+    requested = serializers.IntegerField(help_text="Units the line would hold with every guest unit added.")
+    quantity = serializers.IntegerField(help_text="Units the line holds now (0: not added).")
+    reason = serializers.ChoiceField(choices=CAP_REASONS)
+    message = serializers.CharField()
+
+
+class CartClaimSerializer(CartSerializer):
+    """The caller's cart after a claim, and the guest lines that were capped or left out (the view
+    passes them in the context as `capped`)."""
+
+    capped = serializers.SerializerMethodField(
+        help_text="Guest lines that joined with fewer units than asked for, or were left out, and why."
+    )
+
+    class Meta(CartSerializer.Meta):
+        fields = [*CartSerializer.Meta.fields, "capped"]
+        read_only_fields = fields
+
+    @extend_schema_field(CappedLineSerializer(many=True))
+    def get_capped(self, cart: Cart) -> list[Any]:
+        return list(CappedLineSerializer(self.context.get("capped", []), many=True).data)

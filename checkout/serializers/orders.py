@@ -1,4 +1,4 @@
-"""Order shapes (list, detail, confirm, cancel) and the checkout answer.
+"""Order shapes (list, detail, confirm, cancel), the checkout body (a guest's email) and answer.
 
 Orders, items and events build their dicts directly instead of going field by field through DRF,
 and datetimes skip DRF's per-value timezone lookup (a page of 50 orders shapes 300 rows); the
@@ -11,9 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from checkout.models import Order, OrderEvent, OrderItem
+from checkout.tokens import order_token_for
+
+_GUEST_ORDER_HELP = (
+    "A guest order's token: send it as `X-Order-Token` to read or cancel the order without an "
+    "account. Null for a signed-in user's order."
+)
 
 
 def iso_utc(value: datetime) -> str:
@@ -73,6 +80,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     events = OrderEventSerializer(
         many=True, read_only=True, source="event_list", help_text="Status history, oldest first."
     )
+    order_token = serializers.SerializerMethodField(help_text=_GUEST_ORDER_HELP)
 
     class Meta:
         model = Order
@@ -91,8 +99,13 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "updated_at",
             "paid_at",
             "events",
+            "order_token",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_order_token(self, order: Order) -> str | None:
+        return order_token_for(order)
 
     def to_representation(self, instance: Order) -> dict[str, Any]:
         items, events = self.fields["items"], self.fields["events"]
@@ -111,11 +124,25 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "updated_at": iso_utc(instance.updated_at),
             "paid_at": _iso_or_none(instance.paid_at),
             "events": events.to_representation(instance.event_list),
+            "order_token": order_token_for(instance),
         }
 
 
 def _iso_or_none(value: datetime | None) -> str | None:
     return None if value is None else iso_utc(value)
+
+
+class CheckoutStartSerializer(serializers.Serializer[Any]):
+    """The body of a checkout: a guest's email (required for a guest cart; ignored for a user's)."""
+
+    email = serializers.EmailField(
+        required=False,
+        max_length=254,
+        help_text=(
+            "Guest checkout only (required with `X-Cart-Token`): where the receipt goes; the order "
+            "keeps it and the payment page is prefilled with it. Ignored for a signed-in user's cart."
+        ),
+    )
 
 
 class OrderConfirmSerializer(serializers.Serializer[Any]):
@@ -132,3 +159,8 @@ class CheckoutSerializer(serializers.Serializer[Any]):
     session_id = serializers.CharField(source="provider_session_id")
     checkout_url = serializers.URLField()
     expires_at = serializers.DateTimeField(source="session_expires_at")
+    order_token = serializers.SerializerMethodField(help_text=_GUEST_ORDER_HELP)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_order_token(self, order: Order) -> str | None:
+        return order_token_for(order)

@@ -16,6 +16,12 @@ in id order; a cart asking for more than is available is refused (409 `insuffici
 naming each short line) before anything is closed or created, and the new order holds its
 tracked lines (`stock_reserve`) until its session can no longer be paid.
 
+Guest carts (checkout/ownership.py) check out the same way into a guest order: it needs the
+buyer's `email` (400 naming `email` without one), stores it with no user, and keeps the hash of
+its order token (checkout/tokens.py), which the answer shows. A user's order stores the user's
+email. A pending guest order is handed out again only for the same content and the same email (a
+corrected address supersedes it, so the payment page shows the right one).
+
 The provider call is the only slow thing under the lock; it has a short timeout. When the provider
 answers with an error, the new order is kept as `failed` with an event (the transaction commits),
 the cart stays open, the 502 is raised after the commit, and a retry creates a fresh order and
@@ -30,10 +36,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import BaseUserManager
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,7 +48,7 @@ from catalog.stock import StockLine, stock_check_lines, stock_reserve
 from checkout import pricing
 from checkout.locks import lock_orders, lock_variants
 from checkout.models import Cart, CartItem, Order, OrderEvent, OrderItem
-from checkout.ownership import lock_owned_cart, owner_of
+from checkout.ownership import Owner, OwnerLike, lock_owned_cart, owner_of
 from checkout.services.settlement import (
     CloseReason,
     order_session_close,
@@ -53,12 +59,10 @@ from checkout.services.settlement import (
 )
 from checkout.services.transitions import order_transition
 from checkout.states import PAID_STATUSES, OrderStatus
+from checkout.tokens import order_token_hash
 from payments.interface import LineItem, SessionState, gateway
 from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError, PaymentProviderUnavailable
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 S = OrderStatus
 
@@ -87,12 +91,13 @@ def cart_fingerprint(cart: pricing.PricedCart) -> str:
 
 
 def _order_create(
-    *, cart: Cart, user: User, priced: pricing.PricedCart, fingerprint: str, expires_at: datetime
+    *, cart: Cart, email: str, priced: pricing.PricedCart, fingerprint: str, expires_at: datetime
 ) -> Order:
     for _ in range(ORDER_NUMBER_ATTEMPTS):
         order = Order(
             number=order_number_generate(),
-            user=user,
+            user_id=cart.user_id,
+            email=email,
             cart=cart,
             status=S.PENDING,
             currency=priced.currency,
@@ -100,6 +105,8 @@ def _order_create(
             content_fingerprint=fingerprint,
             session_expires_at=expires_at,  # what the session is asked for, the same on every attempt
         )
+        if cart.user_id is None:  # a guest order: its token is derived from its id (checkout/tokens.py)
+            order.token_hash = order_token_hash(order.pk)
         try:
             with transaction.atomic():  # savepoint: a number collision must not doom the checkout
                 order.save(force_insert=True)
@@ -146,25 +153,46 @@ def _supersede(order: Order) -> ConflictError | None:
     return None  # closed (cancelled), or it had expired or failed: nothing payable is left
 
 
-def _reusable(order: Order, fingerprint: str) -> bool:
-    """Whether a pending order's session can be handed out again for this content."""
+def _reusable(order: Order, fingerprint: str, email: str) -> bool:
+    """Whether a pending order's session can be handed out again for this content (and, for a
+    guest order, this email)."""
     min_left = timedelta(seconds=int(settings.CHECKOUT_SESSION_MIN_REMAINING_SECONDS))
     return (
         order.content_fingerprint == fingerprint
+        and (order.user_id is not None or order.email == email)
         and bool(order.provider_session_id)
         and order.session_expires_at is not None
         and order.session_expires_at > timezone.now() + min_left
     )
 
 
-def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> CheckoutResult:
-    """Start (or resume) the checkout of the caller's cart; see the module docstring."""
+def _order_email(cart: Cart, owner: Owner, email: str | None) -> str:
+    """The address the order keeps: a guest's (required), or the cart's user's."""
+    if cart.user_id is None:
+        if not email:
+            raise DomainError(
+                "An email address is required to check out as a guest (the receipt goes there).",
+                code=ErrorCode.VALIDATION_ERROR,
+                field="email",
+            )
+        return BaseUserManager.normalize_email(email.strip())
+    if owner.user_id == cart.user_id and owner.email:
+        return owner.email
+    return User.objects.filter(pk=cart.user_id).values_list("email", flat=True).first() or ""
+
+
+def checkout_start(*, cart_id: UUID, owner: OwnerLike, email: str | None = None) -> CheckoutResult:
+    """Start (or resume) the checkout of the caller's cart; see the module docstring.
+
+    `email` is the guest's address (required for a guest cart; ignored for a user's cart).
+    """
     deferred: DomainError | None = None
     result: CheckoutResult | None = None
     with transaction.atomic(durable=True):
-        cart = lock_owned_cart(cart_id=cart_id, user=user)
+        cart = lock_owned_cart(cart_id=cart_id, owner=owner)
         if cart.status != Cart.Status.OPEN:
             raise ConflictError("This cart is already checked out.", code=ErrorCode.CART_CHECKED_OUT)
+        order_email = _order_email(cart, owner_of(owner), email)
         items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
         priced = pricing.price_cart(items)
         pricing.check_payable(priced)
@@ -186,7 +214,7 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
                 )
             elif existing.status != S.PENDING:
                 continue  # its session failed or expired: nothing payable is left
-            elif _reusable(existing, fingerprint):
+            elif _reusable(existing, fingerprint, order_email):
                 return CheckoutResult(order=existing, created=False)
             else:
                 # Refuse a short cart before closing the session it would replace (nothing changes).
@@ -195,7 +223,7 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
 
         if deferred is None:
             result, deferred = _order_with_session(
-                cart=cart, user=user, priced=priced, fingerprint=fingerprint, stock_lines=stock_lines
+                cart=cart, email=order_email, priced=priced, fingerprint=fingerprint, stock_lines=stock_lines
             )
     if deferred is not None:
         raise deferred
@@ -206,7 +234,7 @@ def checkout_start(*, cart_id: UUID, user: AbstractBaseUser | AnonymousUser) -> 
 def _order_with_session(
     *,
     cart: Cart,
-    user: AbstractBaseUser | AnonymousUser,
+    email: str,
     priced: pricing.PricedCart,
     fingerprint: str,
     stock_lines: list[StockLine],
@@ -215,11 +243,10 @@ def _order_with_session(
     order is `failed`; when it doesn't answer (a timeout) the order stays pending with its session
     unclear, resolved by the next checkout, cancel or reconciliation. Either way the error is
     returned, to raise after the commit."""
-    assert owner_of(user).user_id is not None  # lock_owned_cart found the caller's cart
     lifetime = gateway().session_lifetime(timedelta(minutes=int(settings.CHECKOUT_SESSION_TTL_MINUTES)))
     expires_at = (timezone.now() + lifetime).replace(microsecond=0)
     order = _order_create(
-        cart=cart, user=cast(User, user), priced=priced, fingerprint=fingerprint, expires_at=expires_at
+        cart=cart, email=email, priced=priced, fingerprint=fingerprint, expires_at=expires_at
     )
     # Held until the session can no longer be paid; `InsufficientStock` rolls the order back.
     stock_reserve(order_id=order.pk, lines=stock_lines, expires_at=expires_at)

@@ -1,20 +1,20 @@
 """Order writes the customer makes: confirm after paying, cancel while pending.
 
 Both end in settlement (`checkout/services/settlement.py`), the one mapping from what the
-payment provider says to what happens to the order.
+payment provider says to what happens to the order. Whose order it is: checkout/ownership.py
+(a user's JWT, a guest's order token; for confirm, a guest order's session id as well).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from checkout.locks import lock_order
+from checkout.locks import lock_cart, lock_order
 from checkout.models import Order, OrderEvent
-from checkout.ownership import lock_owned_cart, order_not_found, orders_of, owner_of
-from checkout.selectors.orders import order_get_for_user
+from checkout.ownership import OwnerLike, order_not_found, orders_confirmable_by, orders_of
+from checkout.selectors.orders import order_get_for_owner, orders_with_children
 from checkout.services.settlement import (
     CloseReason,
     order_session_close,
@@ -27,42 +27,41 @@ from payments.interface import SessionState, gateway
 from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderUnavailable
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 S = OrderStatus
 
 
-def order_confirm(*, session_id: str, user: AbstractBaseUser | AnonymousUser) -> Order:
-    """The caller's order for `session_id`, settled from what the provider says of the session.
+def order_confirm(*, session_id: str, owner: OwnerLike) -> Order:
+    """The caller's order (or a guest order) for `session_id`, settled from what the provider says.
 
     The order is looked up first (404 for unknown or someone else's session: the provider is
     never asked about a foreign session). Only a pending order needs the provider; a settled one
     is returned as it is, so refreshing the success page costs nothing.
     """
-    order = orders_of(owner_of(user)).filter(provider_session_id=session_id).only("pk", "status").first()
+    scope = orders_confirmable_by(owner)
+    order = scope.filter(provider_session_id=session_id).only("pk", "status").first()
     if order is None:
         raise order_not_found()
     if order.status == S.PENDING:
         session = gateway().session_retrieve(session_id=session_id)
         order_settle(session=session, source=OrderEvent.Source.API)
-    return order_get_for_user(order_id=order.pk, user=user)
+    return orders_with_children(scope).get(pk=order.pk)
 
 
-def order_cancel(*, order_id: uuid.UUID, user: AbstractBaseUser | AnonymousUser) -> Order:
+def order_cancel(*, order_id: uuid.UUID, owner: OwnerLike) -> Order:
     """Cancel the caller's pending order and close its payment session.
 
     409 unless the order is pending; 409 too when the provider says the session was paid
     meanwhile (the order is then paid), failed (the order is then failed) or is processing a
     payment. A session that had already expired leaves the order `expired`. Takes the cart lock
-    first (the fixed order: cart, then orders), so it serialises with a checkout of the cart.
+    first (the fixed order: cart, then orders), so it serialises with a checkout of the cart. The
+    order's ownership is what allows it (a guest cancels with the order token alone).
     """
-    base = orders_of(owner_of(user)).filter(pk=order_id).only("pk", "cart_id").first()
+    base = orders_of(owner).filter(pk=order_id).only("pk", "cart_id").first()
     if base is None:
         raise order_not_found()
     conflict: DomainError | None = None
     with transaction.atomic(durable=True):
-        lock_owned_cart(cart_id=base.cart_id, user=user)
+        lock_cart(base.cart_id)  # carts holding orders are never deleted
         order = lock_order(order_id)
         assert order is not None  # orders are never deleted
         if order.status != S.PENDING:
@@ -93,7 +92,7 @@ def order_cancel(*, order_id: uuid.UUID, user: AbstractBaseUser | AnonymousUser)
         # CLOSED: the order is cancelled; EXPIRED: the session had expired, so is the order.
     if conflict is not None:
         raise conflict
-    return order_get_for_user(order_id=order_id, user=user)
+    return order_get_for_owner(order_id=order_id, owner=owner)
 
 
 def _close(order: Order) -> SessionState | str:

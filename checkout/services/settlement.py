@@ -228,7 +228,7 @@ def order_session_create(*, order: Order, line_items: list[LineItem] | None = No
         order_number=order.number,
         line_items=line_items,
         currency=order.currency,
-        customer_email=order.user.email or None,
+        customer_email=order.customer_email or None,
         expires_at=order.session_expires_at,
         idempotency_key=f"checkout:{order.pk}",
     )

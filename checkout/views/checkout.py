@@ -1,4 +1,5 @@
-"""`POST /api/v1/carts/{id}/checkout/`: start (or resume) paying for the caller's cart."""
+"""`POST /api/v1/carts/{id}/checkout/`: start (or resume) paying for the caller's cart (a user's,
+or a guest's with `X-Cart-Token` and the buyer's `email`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checkout.serializers.orders import CheckoutSerializer
+from checkout.ownership import CART_TOKEN_HEADER, owner_from_request
+from checkout.serializers.orders import CheckoutSerializer, CheckoutStartSerializer
 from checkout.services.checkout import checkout_start
+from checkout.views.security import CART_AUTHENTICATION, OwnerRules, TokenVaryMixin
 from payments.interface import gateway
 from shopapi.schema import error_responses
 from shopapi.throttling import AddressRateThrottle, UserRateThrottle
@@ -28,11 +30,13 @@ class CheckoutAddressThrottle(AddressRateThrottle):
     scope = "checkout_address"
 
 
-class CartCheckoutView(APIView):
+class CartCheckoutView(TokenVaryMixin, APIView):
     """One pending order and one payable payment session per cart content."""
 
-    permission_classes = [IsAuthenticated]
+    authentication_classes = CART_AUTHENTICATION
+    permission_classes = [OwnerRules]
     throttle_classes = [CheckoutUserThrottle, CheckoutAddressThrottle]
+    vary_on = (CART_TOKEN_HEADER,)
 
     @extend_schema(
         tags=["checkout"],
@@ -43,6 +47,11 @@ class CartCheckoutView(APIView):
             "Calling it again while that session is open and the cart is unchanged returns the same "
             "order and `checkout_url` (200): double clicks, retries and second devices never open a "
             "second payable session. A changed cart expires the previous session first. "
+            "A guest cart (`X-Cart-Token`) needs the buyer's `email` in the body (400 naming `email` "
+            "without one or with an invalid one): the order keeps it, the payment page is prefilled "
+            "with it, and the answer's `order_token` (send it as `X-Order-Token`) reads and cancels "
+            "the guest order; a corrected email replaces the pending session. For a signed-in user's "
+            "cart `email` is ignored and `order_token` is null. "
             "409 `cart_already_paid` when the previous session was paid meanwhile, "
             "409 `payment_in_progress` while an asynchronous payment is processing, "
             "400 `cart_empty` / `product_unavailable` / `currency_mismatch` / `order_too_large` / "
@@ -54,7 +63,7 @@ class CartCheckoutView(APIView):
             "429 `throttled` (with `Retry-After`) past the per-user or per-address checkout rate."
         ),
         parameters=[OpenApiParameter("id", UUID, OpenApiParameter.PATH, description="Cart id.")],
-        request=None,
+        request=CheckoutStartSerializer,
         responses={
             201: OpenApiResponse(CheckoutSerializer, description="A new order and Checkout Session."),
             200: OpenApiResponse(CheckoutSerializer, description="The open session for this content."),
@@ -69,10 +78,12 @@ class CartCheckoutView(APIView):
                     "session_id": "cs_test_a1B2c3D4e5F6g7H8",
                     "checkout_url": "https://checkout.example.com/c/pay/cs_test_a1B2c3D4e5F6g7H8",
                     "expires_at": "2026-11-29T16:05:00Z",
+                    "order_token": None,
                 },
                 response_only=True,
                 status_codes=["201", "200"],
             ),
+            OpenApiExample("Guest checkout", value={"email": "asha@example.com"}, request_only=True),
             OpenApiExample(
                 "Paid meanwhile",
                 value={
@@ -86,7 +97,11 @@ class CartCheckoutView(APIView):
         ],
     )
     def post(self, request: Request, id: UUID) -> Response:
-        result = checkout_start(cart_id=id, user=request.user)
+        body = CheckoutStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = checkout_start(
+            cart_id=id, owner=owner_from_request(request), email=body.validated_data.get("email")
+        )
         return Response(
             CheckoutSerializer(result.order).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

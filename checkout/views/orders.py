@@ -1,7 +1,13 @@
-"""Order endpoints: the caller's order history, confirm after paying, cancel while pending."""
+"""Order endpoints: the caller's order history, confirm after paying, cancel while pending.
+
+A guest reads and cancels its order with `X-Order-Token` and confirms it with the session id
+alone (checkout/ownership.py); the order history needs a JWT (401 without one).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -12,14 +18,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from checkout.models import Order
-from checkout.ownership import order_not_found
-from checkout.selectors.orders import order_get_for_user, orders_for_user
+from checkout.ownership import ORDER_TOKEN_HEADER, order_not_found, owner_from_request
+from checkout.selectors.orders import order_get_for_owner, orders_for_owner
 from checkout.serializers.orders import OrderConfirmSerializer, OrderSerializer
 from checkout.services.orders import order_cancel, order_confirm
 from checkout.views import UUID_REGEX
+from checkout.views.security import ANONYMOUS, JWT, ORDER_AUTHENTICATION, OwnerRules, TokenVaryMixin, security
 from payments.interface import gateway
 from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _SupportsHasPermission
 
 PROVIDER = gateway().display_name
 
@@ -37,20 +47,32 @@ def _parse_uuid(value: str) -> UUID:
         raise order_not_found() from None
 
 
-class OrderViewSet(viewsets.GenericViewSet[Order]):
-    """The caller's orders; anyone else's order is a 404."""
+class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
+    """The caller's orders (a user's; a guest's by `X-Order-Token`); anyone else's order is a 404."""
 
-    permission_classes = [IsAuthenticated]
+    authentication_classes = ORDER_AUTHENTICATION
+    permission_classes = [OwnerRules]
+    vary_on = (ORDER_TOKEN_HEADER,)
     serializer_class = OrderSerializer
     pagination_class = OrderCursorPagination
     filter_backends: list[type] = []
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_REGEX
 
+    def get_permissions(self) -> Sequence[_SupportsHasPermission]:
+        # The order history is a signed-in caller's (401); one order is whoever's the rules say.
+        return [IsAuthenticated()] if self.action == "list" else super().get_permissions()
+
     @extend_schema(
         tags=["orders"],
         operation_id="orders_list",
         summary="List the caller's orders, newest first",
+        description=(
+            "The signed-in caller's orders, and the guest orders placed with the caller's email "
+            "address once the caller has verified it (`email_verified`): an account attaches the "
+            "orders bought as a guest with an address it has proved is its own."
+        ),
+        auth=security(JWT),
         parameters=[
             OpenApiParameter(
                 "status",
@@ -67,7 +89,7 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
             raise serializers.ValidationError(
                 {"status": [f"Unknown status; one of {', '.join(Order.Status.values)}."]}
             )
-        queryset = orders_for_user(user=request.user, status=status_filter)
+        queryset = orders_for_owner(owner=owner_from_request(request), status=status_filter)
         page = self.paginate_queryset(queryset)
         assert page is not None
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
@@ -76,11 +98,12 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
         tags=["orders"],
         operation_id="orders_retrieve",
         summary="One of the caller's orders, with items and status history",
+        description="A guest order is read with its `X-Order-Token` (no JWT); a user's with its owner's JWT.",
         parameters=[_ORDER_ID_PARAM],
         responses={200: OrderSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, id: str) -> Response:
-        order = order_get_for_user(order_id=_parse_uuid(id), user=request.user)
+        order = order_get_for_owner(order_id=_parse_uuid(id), owner=owner_from_request(request))
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
@@ -91,8 +114,11 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
             f"Verifies the session with {PROVIDER} and marks the order paid if it is. Safe to call any "
             "number of times and concurrently with the webhook: the order becomes paid once. "
             f"An unpaid session answers 200 with the order still pending; 503 when {PROVIDER} is "
-            "unreachable (the order stays pending; retry)."
+            "unreachable (the order stays pending; retry). A guest order is confirmed without a JWT "
+            "(the session id is the credential) and answered with its `order_token`; a signed-in "
+            "user's order needs its owner's JWT (404 otherwise)."
         ),
+        auth=security(JWT, ANONYMOUS),
         request=OrderConfirmSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 404, 502, 503)},
         examples=[
@@ -128,6 +154,7 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
                         {"status": "pending", "created_at": "2026-11-29T15:35:00Z", "source": "api"},
                         {"status": "paid", "created_at": "2026-11-29T15:37:12Z", "source": "webhook"},
                     ],
+                    "order_token": None,
                 },
                 response_only=True,
                 status_codes=["200"],
@@ -138,7 +165,9 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
     def confirm(self, request: Request) -> Response:
         serializer = OrderConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_confirm(session_id=serializer.validated_data["session_id"], user=request.user)
+        order = order_confirm(
+            session_id=serializer.validated_data["session_id"], owner=owner_from_request(request)
+        )
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
@@ -150,7 +179,7 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
             "paid meanwhile, the order is marked paid instead and the answer is 409 "
             "`order_already_paid`; if its payment failed, 409 `order_payment_failed`; while a payment "
             "is processing, 409 `payment_in_progress`. A session that had already expired leaves the "
-            "order `expired` (200)."
+            "order `expired` (200). A guest cancels with its `X-Order-Token` (no JWT)."
         ),
         parameters=[_ORDER_ID_PARAM],
         request=None,
@@ -158,5 +187,5 @@ class OrderViewSet(viewsets.GenericViewSet[Order]):
     )
     @action(detail=True, methods=["post"], url_path="cancel")
     def cancel(self, request: Request, id: str) -> Response:
-        order = order_cancel(order_id=_parse_uuid(id), user=request.user)
+        order = order_cancel(order_id=_parse_uuid(id), owner=owner_from_request(request))
         return Response(OrderSerializer(order).data)

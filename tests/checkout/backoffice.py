@@ -133,7 +133,7 @@ def stripe_order(
             for item in order.items.all()
         ],
         currency=order.currency,
-        customer_email=order.user.email,
+        customer_email=order.customer_email,
         expires_at=timezone.now() + expires_in,
         idempotency_key=f"checkout:{order.pk}",
     )

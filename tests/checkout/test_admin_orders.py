@@ -538,3 +538,24 @@ def test_cart_and_stripe_event_pages_are_read_only() -> None:
     assert "evt_admin_1" in event_list.content.decode()
     assert event_delete.status_code == 403
     assert ProviderEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_guest_order_shows_searches_and_exports_by_its_email(client: Client) -> None:
+    # given: a guest's order (no user; the email it was placed with), and a user's order
+    guest = make_order(status=S.PAID)
+    Order.objects.filter(pk=guest.pk).update(user=None, email="guest.buyer@example.com", token_hash="0" * 64)
+    users = make_order(UserFactory.create(email="someone@example.com"))
+
+    # when
+    listed = client.get(CHANGELIST)
+    searched = client.get(CHANGELIST, {"q": "guest.buyer@"})
+    detail = client.get(reverse("admin:checkout_order_change", args=[guest.pk]))
+    exported = client.get(EXPORT)
+
+    # then
+    assert "guest.buyer@example.com <em>(guest)</em>" in listed.content.decode()
+    assert listed_numbers(searched) == {guest.number}
+    assert detail.status_code == 200
+    rows = {row["number"]: row for row in csv_rows(exported)}
+    assert (rows[guest.number]["customer"], rows[guest.number]["email"]) == ("", "guest.buyer@example.com")
+    assert rows[users.number]["email"] == "someone@example.com"

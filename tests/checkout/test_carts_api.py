@@ -90,6 +90,7 @@ def test_create_opens_a_cart_then_returns_it(auth_client: APIClient, user: User)
     assert first.json()["id"] == second.json()["id"]
     body = first.json()
     assert {"id", "status", "items", "total_amount", "currency", "item_count"} <= set(body)
+    assert body["token"] is None  # a user's cart has no guest token
     assert body["status"] == "open"
     assert body["items"] == []
     assert body["total_amount"] == 0
@@ -558,24 +559,27 @@ def test_checked_out_cart_rejects_update_and_remove(
 # --- authentication and ownership -------------------------------------------------------------
 
 
-def test_every_cart_endpoint_needs_authentication(
+def test_an_anonymous_caller_reaches_no_users_cart(
     api_client: APIClient, cart: Cart, product: Product
 ) -> None:
-    # given
+    # given: a user's cart; an anonymous caller (guest carts need X-Cart-Token, API.md)
     item = CartItemFactory.create(cart=cart, product=product, quantity=1)
     calls = [
-        ("get", CARTS, None),
-        ("post", CARTS, None),
         ("get", cart_url(cart), None),
         ("post", items_url(cart), {"product_id": product.pk, "quantity": 1}),
         ("patch", item_url(cart, item), {"quantity": 3}),
         ("delete", item_url(cart, item), None),
+        ("post", f"{cart_url(cart)}claim/", None),
     ]
-    for method, url, payload in calls:
+    for method, url, payload in calls[:-1]:
         # when
         response = getattr(api_client, method)(url, payload)
-        # then
-        assert_error(response, 401)
+        # then: exactly like someone else's cart
+        assert_error(response, 404, code="cart_not_found")
+    # and: the list is empty rather than a 401; claiming needs a JWT
+    assert api_client.get(CARTS).json() == []
+    method, url, payload = calls[-1]
+    assert_error(getattr(api_client, method)(url, payload), 401, code="not_authenticated")
     item.refresh_from_db()
     assert item.quantity == 1
 

@@ -82,7 +82,7 @@ def test_create_losing_the_insert_race_returns_the_winner() -> None:
 
     def loser() -> None:
         try:
-            outcome["result"] = cart_get_or_create_open(user=user)
+            outcome["result"] = cart_get_or_create_open(owner=user)
         except Exception as exc:  # noqa: BLE001 - reported to the test
             outcome["result"] = exc
         finally:

@@ -16,7 +16,7 @@ from accounts.models import User
 from checkout.models import Cart, CartItem
 from checkout.ownership import lock_owned_cart as cart_for_update
 from checkout.pricing import price_cart
-from checkout.selectors.carts import cart_get_for_user, cart_list_for_user
+from checkout.selectors.carts import cart_get_for_owner, cart_list_for_owner
 from checkout.services.carts import (
     cart_get_or_create_open,
     cart_item_add,
@@ -37,7 +37,7 @@ def test_cart_totals_is_pure_on_a_prefetched_cart(
     b = ProductFactory.create(unit_amount=250, currency="usd")
     CartItemFactory.create(cart=cart, product=a, quantity=2)
     CartItemFactory.create(cart=cart, product=b, quantity=4)
-    loaded = cart_get_for_user(cart_id=cart.id, user=user)
+    loaded = cart_get_for_owner(cart_id=cart.id, owner=user)
     # when
     with django_assert_num_queries(0):
         totals = price_cart(loaded.items.all())
@@ -55,7 +55,7 @@ def test_cart_totals_is_pure_on_a_prefetched_cart(
 @override_settings(DEFAULT_CURRENCY="eur")
 def test_cart_totals_of_an_empty_cart_uses_the_default_currency(user: User) -> None:
     # given
-    cart = cart_get_for_user(cart_id=CartFactory.create(user=user).id, user=user)
+    cart = cart_get_for_owner(cart_id=CartFactory.create(user=user).id, owner=user)
     # when
     totals = price_cart(cart.items.all())
     # then
@@ -68,11 +68,11 @@ def test_selectors_hide_other_users_carts(user: User, other_user: User) -> None:
     theirs = CartFactory.create(user=other_user)
     mine = CartFactory.create(user=user)
     # when / then
-    assert list(cart_list_for_user(user=user)) == [mine]
+    assert list(cart_list_for_owner(owner=user)) == [mine]
     with pytest.raises(NotFoundError):
-        cart_get_for_user(cart_id=theirs.id, user=user)
+        cart_get_for_owner(cart_id=theirs.id, owner=user)
     with pytest.raises(NotFoundError):
-        cart_get_for_user(cart_id="not-a-uuid", user=user)
+        cart_get_for_owner(cart_id="not-a-uuid", owner=user)
 
 
 @pytest.mark.django_db
@@ -82,11 +82,11 @@ def test_cart_for_update_returns_only_the_callers_cart(user: User, other_user: U
     theirs = CartFactory.create(user=other_user)
     # when / then
     with transaction.atomic():
-        assert cart_for_update(cart_id=mine.id, user=user) == mine
+        assert cart_for_update(cart_id=mine.id, owner=user) == mine
         with pytest.raises(NotFoundError) as missing:
-            cart_for_update(cart_id=theirs.id, user=user)
+            cart_for_update(cart_id=theirs.id, owner=user)
         with pytest.raises(NotFoundError):
-            cart_for_update(cart_id=uuid.uuid4(), user=user)
+            cart_for_update(cart_id=uuid.uuid4(), owner=user)
     assert missing.value.status_code == 404
 
 
@@ -95,8 +95,8 @@ def test_get_or_create_open_is_idempotent(user: User) -> None:
     # given
     CartFactory.create(user=user, status=Cart.Status.CHECKED_OUT)
     # when
-    first, created_first = cart_get_or_create_open(user=user)
-    second, created_second = cart_get_or_create_open(user=user)
+    first, created_first = cart_get_or_create_open(owner=user)
+    second, created_second = cart_get_or_create_open(owner=user)
     # then
     assert (created_first, created_second) == (True, False)
     assert first.pk == second.pk
@@ -113,9 +113,9 @@ def test_services_reject_bad_quantities_without_writing(user: User, quantity: fl
     # when
     # (not an int on purpose: the services must refuse what a caller should never send)
     with pytest.raises(DomainError) as added:
-        cart_item_add(cart_id=cart.id, user=user, product_id=product.pk, quantity=quantity)  # type: ignore[arg-type]
+        cart_item_add(cart_id=cart.id, owner=user, product_id=product.pk, quantity=quantity)  # type: ignore[arg-type]
     with pytest.raises(DomainError) as updated:
-        cart_item_update(cart_id=cart.id, item_id=item.pk, user=user, quantity=quantity)  # type: ignore[arg-type]
+        cart_item_update(cart_id=cart.id, item_id=item.pk, owner=user, quantity=quantity)  # type: ignore[arg-type]
     # then
     assert added.value.field == updated.value.field == "quantity"
     assert added.value.status_code == 400
@@ -131,11 +131,11 @@ def test_services_on_a_checked_out_cart_raise_conflict(user: User) -> None:
     item = CartItemFactory.create(cart=cart, quantity=3)
     # when / then
     with pytest.raises(ConflictError) as add:
-        cart_item_add(cart_id=cart.id, user=user, product_id=item.product_id, quantity=1)
+        cart_item_add(cart_id=cart.id, owner=user, product_id=item.product_id, quantity=1)
     with pytest.raises(ConflictError):
-        cart_item_update(cart_id=cart.id, item_id=item.pk, user=user, quantity=1)
+        cart_item_update(cart_id=cart.id, item_id=item.pk, owner=user, quantity=1)
     with pytest.raises(ConflictError):
-        cart_item_remove(cart_id=cart.id, item_id=item.pk, user=user)
+        cart_item_remove(cart_id=cart.id, item_id=item.pk, owner=user)
     assert (add.value.code, add.value.status_code) == ("cart_checked_out", 409)
     item.refresh_from_db()
     assert item.quantity == 3
@@ -148,7 +148,7 @@ def test_cart_for_update_outside_a_transaction_is_refused(user: User) -> None:
     cart = CartFactory.create(user=user)
     # when / then
     with pytest.raises(transaction.TransactionManagementError):
-        cart_for_update(cart_id=cart.id, user=user)
+        cart_for_update(cart_id=cart.id, owner=user)
 
 
 @pytest.mark.postgres_only
@@ -164,7 +164,7 @@ def test_a_held_cart_lock_makes_cart_writes_wait() -> None:
     def hold_lock() -> None:
         try:
             with transaction.atomic():
-                cart_for_update(cart_id=cart.id, user=user)
+                cart_for_update(cart_id=cart.id, owner=user)
                 locked.set()
                 release.wait(timeout=10)
                 Cart.objects.filter(pk=cart.pk).update(status=Cart.Status.CHECKED_OUT)
@@ -173,7 +173,7 @@ def test_a_held_cart_lock_makes_cart_writes_wait() -> None:
 
     def add() -> None:
         try:
-            cart_item_add(cart_id=cart.id, user=user, product_id=product.pk, quantity=1)
+            cart_item_add(cart_id=cart.id, owner=user, product_id=product.pk, quantity=1)
             outcome["result"] = "added"
         except ConflictError as exc:
             outcome["result"] = exc.code

@@ -47,7 +47,9 @@ def test_checkout_creates_pending_order_items_and_one_session(
         "session_id": order.provider_session_id,
         "checkout_url": order.checkout_url,
         "expires_at": body["expires_at"],
+        "order_token": None,  # a user's order: its owner's JWT reads it
     }
+    assert (order.user_id, order.email, order.token_hash) == (user.pk, user.email, None)
     assert OrderItem.objects.filter(order=order).count() == 2
     assert {i.line_total for i in order.items.all()} == {30_000}
     [session] = _sessions(stripe_client)
@@ -265,9 +267,15 @@ def test_someone_elses_cart_is_404(
     assert _sessions(stripe_client) == []
 
 
-def test_unauthenticated_is_401(api_client: APIClient, user: User) -> None:
+def test_anonymous_checkout_of_a_users_cart_is_404(api_client: APIClient, user: User) -> None:
+    # given: a user's cart; the caller has no JWT (a guest cart needs X-Cart-Token instead)
     cart = make_cart(user)
-    assert api_client.post(checkout_url(cart)).status_code == 401
+    # when
+    response = api_client.post(checkout_url(cart), {"email": "someone@example.com"})
+    # then: exactly like someone else's cart
+    assert response.status_code == 404
+    assert response.json()["code"] == "cart_not_found"
+    assert not Order.objects.filter(cart=cart).exists()
 
 
 def test_query_count_does_not_depend_on_the_number_of_lines(

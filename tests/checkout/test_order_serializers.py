@@ -17,14 +17,17 @@ from pytest_django import DjangoAssertNumQueries
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
+from accounts.models import User
 from checkout.models import Order
-from checkout.selectors.orders import order_get_for_user, orders_for_user
+from checkout.ownership import Owner
+from checkout.selectors.orders import order_get_for_owner, orders_for_owner
 from checkout.serializers.orders import (
     OrderEventSerializer,
     OrderItemSerializer,
     OrderSerializer,
     iso_utc,
 )
+from checkout.tokens import order_token_derive, order_token_hash
 from tests.checkout.backoffice import make_order
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +59,7 @@ def test_order_dict_is_what_the_declared_fields_give(status: str) -> None:
         session_expires_at=datetime(2026, 11, 29, 18, 30, 15, 123456, tzinfo=UTC),
         checkout_url="https://checkout.stripe.com/c/pay/cs_test_x",
     )
-    loaded = order_get_for_user(order_id=order.pk, user=order.user)
+    loaded = order_get_for_owner(order_id=order.pk, owner=cast(User, order.user))
     serializer = OrderSerializer()
     # when
     direct = serializer.to_representation(loaded)
@@ -67,6 +70,23 @@ def test_order_dict_is_what_the_declared_fields_give(status: str) -> None:
     assert _bytes(direct) == _bytes(generic)
     assert direct["items"]
     assert direct["events"]
+
+
+def test_a_guest_orders_dict_with_its_token_is_what_the_declared_fields_give() -> None:
+    # given: a guest order (no user; its order token's hash), read as its guest reads it
+    order = make_order(status=Order.Status.PAID)
+    Order.objects.filter(pk=order.pk).update(
+        user=None, email="asha@example.com", token_hash=order_token_hash(order.pk)
+    )
+    loaded = order_get_for_owner(order_id=order.pk, owner=Owner(order_token_hash=order_token_hash(order.pk)))
+    serializer = OrderSerializer()
+    # when
+    direct = serializer.to_representation(loaded)
+    generic = _generic(serializer, loaded)
+    # then
+    assert direct == generic
+    assert _bytes(direct) == _bytes(generic)
+    assert direct["order_token"] == order_token_derive(order.pk)
 
 
 def test_item_and_event_dicts_are_what_the_declared_fields_give() -> None:
@@ -99,7 +119,7 @@ def test_an_order_loaded_without_the_selector_serializes_the_same(
 ) -> None:
     # given: the same order through the selector's prefetch and as a plain row
     order = make_order()
-    prefetched = orders_for_user(user=order.user).get(pk=order.pk)
+    prefetched = orders_for_owner(owner=cast(User, order.user)).get(pk=order.pk)
     plain = Order.objects.get(pk=order.pk)
     # when
     expected = OrderSerializer(prefetched).data

@@ -185,12 +185,19 @@ def test_detail_of_someone_elses_order_is_404(other_user: User, auth_client: API
     assert auth_client.get(f"{ORDERS}{order.pk}/").status_code == 404
 
 
-def test_orders_need_authentication(api_client: APIClient, user: User) -> None:
+def test_order_history_needs_authentication_and_a_users_order_is_404_without_its_jwt(
+    api_client: APIClient, user: User
+) -> None:
+    # given: a user's order, with its session
     order = _order(user)
+    Order.objects.filter(pk=order.pk).update(provider_session_id="cs_x")
+    # when / then: the history is for a signed-in caller; one order, like anyone else's, is a 404
     assert api_client.get(ORDERS).status_code == 401
-    assert api_client.get(f"{ORDERS}{order.pk}/").status_code == 401
-    assert api_client.post(f"{ORDERS}confirm/", {"session_id": "cs_x"}).status_code == 401
-    assert api_client.post(f"{ORDERS}{order.pk}/cancel/").status_code == 401
+    assert api_client.get(f"{ORDERS}{order.pk}/").status_code == 404
+    assert api_client.post(f"{ORDERS}confirm/", {"session_id": "cs_x"}).status_code == 404
+    assert api_client.post(f"{ORDERS}{order.pk}/cancel/").status_code == 404
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
 
 
 # ------------------------------------------------------------------ confirm

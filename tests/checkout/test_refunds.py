@@ -94,6 +94,17 @@ def test_refund_page_shows_what_is_left_in_major_units(stripe_env: FakeStripeSer
     assert page.context["form"]["amount"].initial == Decimal("1000.00")
 
 
+def test_refund_page_of_a_guest_order_names_its_email(client: Client) -> None:
+    # given: a paid guest order (no user)
+    order = make_order(status=S.PAID)
+    Order.objects.filter(pk=order.pk).update(user=None, email="guest.buyer@example.com", token_hash="0" * 64)
+    # when
+    page = client.get(refund_url(order))
+    # then
+    assert page.status_code == 200
+    assert ("Customer", "guest.buyer@example.com") in page.context["summary"]
+
+
 def test_staff_without_refund_permission_gets_403_and_no_button(stripe_env: FakeStripeServer) -> None:
     # given
     order = stripe_order(stripe_env)

@@ -111,7 +111,7 @@ def test_fifty_buyers_for_five_units_across_two_processes(
     for cart in holders[:2]:
         order = order_of(cart)
         stripe_env.client().v1.checkout.sessions.expire(cast(str, order.provider_session_id))
-        confirmed = client_for(order.user).post(
+        confirmed = client_for(cast(User, order.user)).post(
             "/api/v1/orders/confirm/", {"session_id": order.provider_session_id}, format="json"
         )
         assert confirmed.json()["status"] == "expired"
