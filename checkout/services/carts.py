@@ -179,7 +179,8 @@ def cart_item_add(
         pricing.check_amounts(
             unit_amount=variant.unit_amount, quantity=new_quantity, other_lines_total=others.total_amount
         )
-        stock_check(variant=variant, quantity=new_quantity, excluding=cart_pending_orders(cart))
+        if variant.stock_on_hand is not None:  # untracked stock needs no check (nor its query)
+            stock_check(variant=variant, quantity=new_quantity, excluding=cart_pending_orders(cart))
         now = timezone.now()
         if existing is not None:
             CartItem.objects.filter(pk=existing.pk).update(quantity=F("quantity") + quantity, updated_at=now)
@@ -212,7 +213,9 @@ def cart_item_update(*, cart_id: UUID, item_id: int, owner: OwnerLike, quantity:
         pricing.check_amounts(
             unit_amount=item.variant.unit_amount, quantity=quantity, other_lines_total=others.total_amount
         )
-        if quantity > item.quantity:  # fewer units never need stock
+        if (
+            quantity > item.quantity and item.variant.stock_on_hand is not None
+        ):  # fewer or untracked: no check
             stock_check(variant=item.variant, quantity=quantity, excluding=cart_pending_orders(cart))
         CartItem.objects.filter(pk=item.pk).update(quantity=quantity, updated_at=timezone.now())
         item.refresh_from_db(fields=["quantity", "updated_at"])
