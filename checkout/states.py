@@ -139,3 +139,33 @@ def on_transition(hook: TransitionHook) -> TransitionHook:
 
 def transition_hooks() -> tuple[TransitionHook, ...]:
     return tuple(_hooks)
+
+
+@dataclass(frozen=True)
+class OrderNotice:
+    """Something that happened to an order without a status change: `shipped` (a shipment was
+    recorded; `object_id` is its id) or `oversold` (a payment arrived for stock others had taken).
+
+    Whoever records it calls `order_notice(...)` inside the transaction that wrote it, so the
+    hooks (the outbox: outbound webhooks, buyer emails) commit or roll back with it.
+    """
+
+    order_id: UUID | str
+    kind: str
+    object_id: str = ""
+
+
+NoticeHook = Callable[[OrderNotice], None]
+_notice_hooks: list[NoticeHook] = []
+
+
+def on_notice(hook: NoticeHook) -> NoticeHook:
+    """Register `hook` to run for every order notice, in its transaction (usable as a decorator)."""
+    _notice_hooks.append(hook)
+    return hook
+
+
+def order_notice(notice: OrderNotice) -> None:
+    """Run every registered notice hook; call it inside the transaction that recorded the notice."""
+    for hook in tuple(_notice_hooks):
+        hook(notice)

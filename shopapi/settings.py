@@ -6,21 +6,12 @@ and a SQLite file), so a production process can never run on a default secret.
 """
 
 from datetime import timedelta
-from pathlib import Path
 
-import environ
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from shopapi.media import media_storage
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
-
-DEBUG = env.bool("DEBUG", default=False)
+from shopapi.settings_env import BASE_DIR, DEBUG, env
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -389,3 +380,6 @@ LOGGING = {
         "stripe": {"level": "WARNING"},
     },
 }
+
+# Areas with many settings of their own, each reading the same environment (shopapi/settings_env.py).
+# One line per area; each module's docstring says what it configures.

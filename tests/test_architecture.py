@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # it, tests, and migrations (history). shopapi/settings.py reads the provider's environment
 # variables (STRIPE_SECRET_KEY …, the public configuration) and names the gateway class.
 PROVIDER_HOMES = ("payments/stripe/", "fakestripe/", "tests/", "bench/", "scripts/", "devtools/")
-PROVIDER_CONFIGURATION = {"shopapi/settings.py"}
+PROVIDER_CONFIGURATION = {"shopapi/settings.py", "shopapi/settings_env.py"}
 CODE_SUFFIXES = {".py", ".html"}
 MAX_MODULE_LINES = 400
 

@@ -22,7 +22,7 @@ from django.db.models import Sum
 from catalog.stock import stock_release, stock_return, stock_sell
 from checkout.locks import lock_variants
 from checkout.models import Order, OrderEvent, OrderItem
-from checkout.states import OrderStatus, Transition, on_transition
+from checkout.states import OrderNotice, OrderStatus, Transition, on_transition, order_notice
 
 S = OrderStatus
 logger = logging.getLogger(__name__)
@@ -68,4 +68,5 @@ def order_stock_sell(*, order_id: UUID | str, source: str, event_id: str = "") -
             provider_event_id=event_id,
             message=message,
         )
+        order_notice(OrderNotice(order_id=order_id, kind="oversold"))
     return short
