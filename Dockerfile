@@ -2,6 +2,9 @@
 #   build:    docker build -t shopapi .
 #   release:  docker run --rm --env-file .env shopapi python manage.py migrate --noinput
 #   serve:    docker run --rm --env-file .env -p 8000:8000 shopapi
+#   worker:   docker run --rm --env-file .env shopapi celery -A shopapi worker --loglevel=INFO
+#   beat:     docker run --rm --env-file .env shopapi celery -A shopapi beat --loglevel=INFO --schedule=/tmp/celerybeat-schedule
+#   (worker and beat need REDIS_URL; run exactly one beat, several workers are fine)
 # Runtime dependencies only (requirements.txt); fakestripe, tests and dev tools stay out (.dockerignore).
 
 # --- build: a virtualenv with the pinned runtime dependencies ------------------------------------

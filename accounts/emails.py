@@ -1,12 +1,12 @@
-"""Account emails: rendered from plain-text templates now, sent once the transaction commits.
+"""Account emails: rendered from plain-text templates now, queued in the outbox, sent after the commit.
 
 Each email is two templates under `accounts/templates/accounts/email/`: `<name>_subject.txt` (one
 line) and `<name>.txt` (the body). They go through Django's email framework (`EMAIL_URL` in the
 settings: the console in development, an SMTP relay in production), from `DEFAULT_FROM_EMAIL`.
 
-Sending waits for the commit (`transaction.on_commit`), so a rolled-back registration never mails
-anyone, and it is `robust`: a relay that fails is logged and the request still succeeds (the user
-can ask again), it never turns a committed change into a 500.
+They take the same path as the buyer emails (`notifications.emails.email_queue`): a row written in
+the request's transaction, so a rolled-back registration never mails anyone, and a background job
+that sends it after the commit; a relay that fails is retried by the job, never a 500 here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
+
+from notifications.emails import email_queue
 
 
 def email_render(*, template: str, to: str, context: dict[str, Any]) -> EmailMessage:
@@ -27,8 +28,8 @@ def email_render(*, template: str, to: str, context: dict[str, Any]) -> EmailMes
 
 
 def email_send_after_commit(message: EmailMessage) -> None:
-    """Send `message` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(message.send, robust=True)
+    """Queue `message` in the outbox: it is sent once the current transaction commits."""
+    email_queue(kind="account", to=message.to[0], subject=str(message.subject), text=str(message.body))
 
 
 def frontend_link(base_url: str, **params: str) -> str:

@@ -143,8 +143,9 @@ def transition_hooks() -> tuple[TransitionHook, ...]:
 
 @dataclass(frozen=True)
 class OrderNotice:
-    """Something that happened to an order without a status change: `shipped` (a shipment was
-    recorded; `object_id` is its id) or `oversold` (a payment arrived for stock others had taken).
+    """Something that happened to an order without a status change: `shipped` or `delivered` (a
+    shipment was recorded or arrived; `object_id` is its id) or `oversold` (a payment arrived for
+    stock others had taken).
 
     Whoever records it calls `order_notice(...)` inside the transaction that wrote it, so the
     hooks (the outbox: outbound webhooks, buyer emails) commit or roll back with it.

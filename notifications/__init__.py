@@ -1,0 +1,1 @@
+"""Notifications: the transactional outbox, outbound signed webhooks, buyer emails, Celery jobs."""
