@@ -51,6 +51,11 @@ class Product(models.Model):
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
     )
     image_url = models.URLField(max_length=500, blank=True)
+    requires_shipping = models.BooleanField(
+        default=True,
+        db_default=True,  # rows inserted without it (catalog/seeding_sql.py, older tools) ship
+        help_text="Off for digital goods: a cart of only such lines collects no address.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,6 +129,9 @@ class ProductVariant(models.Model):
         null=True, blank=True, help_text="Units on hand; empty = not tracked (unlimited)."
     )
     position = models.PositiveIntegerField(default=0)
+    requires_shipping = models.BooleanField(
+        null=True, blank=True, help_text="Empty: as the product; set it to override for this variant."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -134,6 +142,13 @@ class ProductVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} ({self.display_title})"
+
+    @property
+    def ships(self) -> bool:
+        """Whether this variant is shipped: its own `requires_shipping`, else its product's."""
+        if self.requires_shipping is not None:
+            return self.requires_shipping
+        return self.product.requires_shipping
 
     @property
     def display_title(self) -> str:

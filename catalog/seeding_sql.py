@@ -63,7 +63,8 @@ COPY_VARIANTS_SQL = (
 # it inserted. Variants and ledger rows take the product's `created_at`.
 MOVE_STAGED_SQL = f"""
     WITH new_products AS (
-        INSERT INTO catalog_product ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM seed_catalog_product
+        INSERT INTO catalog_product ({_COLUMN_LIST}, requires_shipping)
+        SELECT {_COLUMN_LIST}, TRUE FROM seed_catalog_product
         ON CONFLICT (slug) DO NOTHING RETURNING id, slug, currency, created_at
     ), new_options AS (
         INSERT INTO catalog_productoption (product_id, name, "values", position)

@@ -106,6 +106,22 @@ class Order(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(max_length=3)
     total_amount = models.PositiveBigIntegerField()
+    # The parts of the total as the provider reported them at settlement (until then the subtotal
+    # is the lines' sum and the total): total = subtotal + shipping − discount + tax.
+    subtotal_amount = models.PositiveBigIntegerField(default=0)
+    shipping_amount = models.PositiveBigIntegerField(default=0)
+    discount_amount = models.PositiveBigIntegerField(default=0)
+    tax_amount = models.PositiveBigIntegerField(default=0)
+    # What the payment session was asked for beyond the lines (shipping options and countries,
+    # promotion codes, tax): `payments.interface.CheckoutOptions`, the same on every attempt.
+    checkout_options = models.JSONField(default=dict, blank=True)
+    # Where and how it ships, from the provider at settlement (null: nothing to ship, or not paid).
+    shipping_method = models.ForeignKey(
+        "checkout.ShippingMethod", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    shipping_method_name = models.CharField(max_length=100, blank=True)
+    shipping_rate_id = models.CharField(max_length=255, blank=True)
+    shipping_address = models.JSONField(null=True, blank=True)
     # The payment provider's ids: the hosted payment session, and the payment once there is one.
     provider_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     payment_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -130,7 +146,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("refund_order", "Can refund orders through the payment provider")]
+        permissions = [
+            ("refund_order", "Can refund orders through the payment provider"),
+            ("ship_order", "Can record shipments and deliveries of orders"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["cart"],
@@ -140,6 +159,15 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount_refunded__lte=models.F("total_amount")),
                 name="checkout_order_refund_within_total",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    total_amount=models.F("subtotal_amount")
+                    + models.F("shipping_amount")
+                    - models.F("discount_amount")
+                    + models.F("tax_amount")
+                ),
+                name="checkout_order_total_adds_up",
             ),
             models.CheckConstraint(
                 condition=models.Q(
@@ -168,6 +196,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and not (self.subtotal_amount or self.shipping_amount or self.tax_amount):
+            self.subtotal_amount = self.total_amount  # nothing but lines yet (the constraint holds)
+        super().save(*args, **kwargs)
+
     @property
     def customer_email(self) -> str:
         """Where the receipt goes: the order's email, else (orders from before it was kept) the user's."""
@@ -187,6 +220,19 @@ class Order(models.Model):
         prefetched = self.__dict__.get("prefetched_events")
         return prefetched if prefetched is not None else list(self.events.order_by("created_at", "id"))
 
+    @property
+    def shipment_list(self) -> list[Shipment]:
+        """The shipments, oldest first, with their items: prefetched by the selectors, or two queries."""
+        prefetched = self.__dict__.get("prefetched_shipments")
+        if prefetched is not None:
+            return prefetched
+        return list(self.shipments.prefetch_related("items").order_by("shipped_at", "id"))
+
+    @property
+    def fulfilment_status(self) -> str:
+        """unfulfilled / partially_fulfilled / fulfilled, from the items' shipped quantities."""
+        return fulfilment_status_of(self.item_list)
+
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         deletion_refused(type(self), [self])
 
@@ -202,6 +248,8 @@ class OrderItem(models.Model):
     unit_amount = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     line_total = models.PositiveBigIntegerField()
+    # Units in shipments (checkout/services/fulfilment.py); never more than ordered (constraint).
+    quantity_shipped = models.PositiveIntegerField(default=0)
 
     objects = NonDeletableManager()
 
@@ -210,6 +258,10 @@ class OrderItem(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=1), name="checkout_orderitem_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity_shipped__lte=models.F("quantity")),
+                name="checkout_orderitem_shipped_within_quantity",
             ),
         ]
 
@@ -226,6 +278,11 @@ class OrderItem(models.Model):
 
 
 class OrderEvent(models.Model):
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status"  # a transition, or a note (from = to)
+        SHIPPED = "shipped", "Shipped"  # a shipment was recorded (its status is unchanged)
+        DELIVERED = "delivered", "Delivered"
+
     class Source(models.TextChoices):
         API = "api", "API"
         WEBHOOK = "webhook", "Webhook"
@@ -236,6 +293,7 @@ class OrderEvent(models.Model):
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24)
     source = models.CharField(max_length=16, choices=Source.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATUS)
     provider_event_id = models.CharField(max_length=255, blank=True)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -285,3 +343,27 @@ class Refund(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         deletion_refused(type(self), [self])
+
+
+# Shipping methods and shipments live in their own module (this one holds carts and orders).
+from checkout.fulfilment_models import (  # noqa: E402
+    FulfilmentStatus,
+    Shipment,
+    ShipmentItem,
+    ShippingMethod,
+    fulfilment_status_of,
+)
+
+__all__ = [
+    "Cart",
+    "CartItem",
+    "FulfilmentStatus",
+    "Order",
+    "OrderEvent",
+    "OrderItem",
+    "Refund",
+    "Shipment",
+    "ShipmentItem",
+    "ShippingMethod",
+    "fulfilment_status_of",
+]

@@ -1,5 +1,7 @@
 """The ``/_fake/`` control API for tests and scripts: pay, settle, faults, config, clock, events, reset.
 
+Also ``POST /_fake/promotion_codes`` and ``POST /_fake/checkout/sessions/{id}/tamper`` (shipping.py).
+
 Also ``POST /_fake/refunds/{id}/settle`` (``outcome``, ``failure_reason``) for the refund lifecycle.
 
 No auth. Every control answers 200 with JSON; errors are raised as :class:`StripeError`.
@@ -16,12 +18,14 @@ from fakestripe.events import event_records
 from fakestripe.faults import faults_set
 from fakestripe.payments import session_pay, session_settle
 from fakestripe.refunds import refund_settle
+from fakestripe.sessions import session_get, session_render
 from fakestripe.settlement import SETTLEMENT_MINIMUMS
+from fakestripe.shipping import promotion_code_create, session_tamper
 from fakestripe.store import Obj, Store
 from fakestripe.webhooks import Sender
 
 _ID = r"([A-Za-z0-9_]+)"
-_SESSION_ACTION = re.compile(rf"^/_fake/checkout/sessions/{_ID}/(pay|settle)$")
+_SESSION_ACTION = re.compile(rf"^/_fake/checkout/sessions/{_ID}/(pay|settle|tamper)$")
 _DELIVER = re.compile(rf"^/_fake/events/{_ID}/deliver$")
 _REFUND_SETTLE = re.compile(rf"^/_fake/refunds/{_ID}/settle$")
 CONFIG_KEYS = ("webhook_url", "webhook_secret", "auto_deliver", "settlement_currency")
@@ -78,7 +82,12 @@ def control_answer(
     m = _SESSION_ACTION.match(path)
     if method == "POST" and m:
         if m.group(2) == "pay":
-            return session_pay(store, m.group(1), str(payload.get("card", "")))
+            return session_pay(store, m.group(1), str(payload.get("card", "")), payload)
+        if m.group(2) == "tamper":
+            with store.lock:
+                return session_render(
+                    store, session_tamper(store, session_get(store, m.group(1)), payload), None
+                )
         return session_settle(store, m.group(1), str(payload.get("outcome", "")))
     m = _REFUND_SETTLE.match(path)
     if method == "POST" and m:
@@ -91,6 +100,9 @@ def control_answer(
         return {"object": "list", "data": event_records(store, payload.get("type"))}
     if method == "GET" and path == "/_fake/health":
         return {"ok": True, "base_url": store.base_url}
+    if method == "POST" and path == "/_fake/promotion_codes":
+        with store.lock:
+            return promotion_code_create(store, payload)
     if method == "POST" and path == "/_fake/faults":
         return faults_set(store, payload)
     if method == "POST" and path == "/_fake/config":

@@ -11,6 +11,7 @@ from fakestripe.errors import StripeError, invalid
 from fakestripe.events import event_emit
 from fakestripe.sessions import session_get, session_render
 from fakestripe.shapes import charge_defaults, payment_intent_defaults
+from fakestripe.shipping import choices_apply, tamper_apply
 from fakestripe.store import Obj, Store, lookup, new_id
 
 CARD_SUCCESS = "4242424242424242"
@@ -49,8 +50,13 @@ def _check_card(number: str) -> None:
         )
 
 
-def session_pay(store: Store, sid: str, card: str) -> Obj:
-    """Pay an open session with a test card (hosted page and control endpoint)."""
+def session_pay(store: Store, sid: str, card: str, choices: Obj | None = None) -> Obj:
+    """Pay an open session with a test card (hosted page and control endpoint).
+
+    ``choices``: the buyer's ``shipping_rate``, ``promotion_code`` and address fields
+    (``shipping.ADDRESS_FIELDS``; required when the session collects an address). A card decline
+    or a refused choice leaves the session as it was.
+    """
     with store.lock:
         session = session_get(store, sid)
         if session["status"] == "complete":
@@ -58,7 +64,15 @@ def session_pay(store: Store, sid: str, card: str) -> Obj:
         if session["status"] == "expired":
             raise invalid("This Checkout Session has expired.", None, "checkout_session_expired")
         number = "".join(card.split())
-        _check_card(number)
+        before = copy.deepcopy(session)
+        choices_apply(store, session, choices or {})
+        tamper_apply(store, session)
+        try:
+            _check_card(number)
+        except StripeError:
+            session.clear()
+            session.update(before)
+            raise
         settled = number in SUCCESS_CARDS
         now = store.clock.now()
         extra = store.session_private.get(sid, {})

@@ -1,4 +1,7 @@
-"""Checkout Sessions: create, retrieve (with ``expand``), list, line items, expire, lazy expiry."""
+"""Checkout Sessions: create, retrieve (with ``expand``), list, line items, expire, lazy expiry.
+
+Shipping, promotion codes, tax and the totals they make: ``shipping.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from fakestripe.events import event_emit
 from fakestripe.params import check_unknown, int_param, list_obj, metadata
 from fakestripe.settlement import check_minimum
 from fakestripe.shapes import price_defaults, session_defaults
+from fakestripe.shipping import rate_expanded, session_extras, session_open
 from fakestripe.store import Obj, Store, lookup, new_id
 
 MIN_EXPIRY = 30 * 60
@@ -247,6 +251,8 @@ def session_create(store: Store, params: Obj) -> Obj:
             "url": f"{store.base_url}/pay/{sid}",
         }
         # Kept privately to build the PaymentIntent at payment time.
+        session.update(session_extras(store, params, currency, now))
+        session_open(store, session)
         store.session_private[sid] = {
             "pi_metadata": metadata(pid.get("metadata"), "payment_intent_data[metadata]"),
             "pi_description": pid.get("description"),
@@ -270,6 +276,10 @@ def session_render(store: Store, session: Obj, expand: Any) -> Obj:
         elif field == "payment_intent":
             pi = session.get("payment_intent")
             out["payment_intent"] = copy.deepcopy(store.payment_intents[pi]) if pi else None
+        elif field == "shipping_cost.shipping_rate":
+            cost = out.get("shipping_cost")
+            if cost and isinstance(cost.get("shipping_rate"), str):
+                cost["shipping_rate"] = rate_expanded(store, cost["shipping_rate"])
         else:
             raise invalid(f"This property cannot be expanded ({field}).", "expand")
     return out

@@ -75,6 +75,9 @@ class Store:
         self.refunds: dict[str, Obj] = {}
         # Per-charge data Stripe does not show: the test card number that paid it.
         self.charge_private: dict[str, Obj] = {}
+        self.shipping_rates: dict[str, Obj] = {}
+        # Promotion codes made by the /_fake/promotion_codes control, by id.
+        self.promotion_codes: dict[str, Obj] = {}
         self.events: list[Obj] = []  # {"event": {...}, "attempts": [...]}
         self.events_by_id: dict[str, Obj] = {}
         # (api_key, idempotency_key) -> {"fingerprint", "state", "created", "status", "body"}
@@ -104,6 +107,8 @@ class Store:
                 "charges": self.charges,
                 "refunds": self.refunds,
                 "charge_private": self.charge_private,
+                "shipping_rates": self.shipping_rates,
+                "promotion_codes": self.promotion_codes,
                 "events": self.events,
                 "idempotency": [[k[0], k[1], v] for k, v in self.idempotency.items() if v["state"] == "done"],
                 "clock_offset": self.clock.offset,
@@ -122,6 +127,8 @@ class Store:
         self.charges = data.get("charges", {})
         self.refunds = data.get("refunds", {})
         self.charge_private = data.get("charge_private", {})
+        self.shipping_rates = data.get("shipping_rates", {})
+        self.promotion_codes = data.get("promotion_codes", {})
         self.events = data.get("events", [])
         self.events_by_id = {rec["event"]["id"]: rec for rec in self.events}
         self.idempotency = {(a, b): v for a, b, v in data.get("idempotency", [])}

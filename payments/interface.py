@@ -8,6 +8,7 @@ provider means writing one class that satisfies `PaymentGateway`.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,8 +44,61 @@ class LineItem:
 
 
 @dataclass(frozen=True)
+class ShippingOption:
+    """One way to ship the order, offered on the payment page (`ref` is our method's id)."""
+
+    ref: str
+    name: str
+    amount: int
+    min_days: int | None = None
+    max_days: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutOptions:
+    """What a payment session asks for beyond its lines. Kept on the order as `as_dict()`, so
+    every attempt to create its session sends the same parameters."""
+
+    shipping_countries: tuple[str, ...] = ()  # collect a shipping address from these (none: don't)
+    shipping_options: tuple[ShippingOption, ...] = ()
+    allow_promotion_codes: bool = False
+    automatic_tax: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CheckoutOptions:
+        data = data or {}
+        return cls(
+            shipping_countries=tuple(data.get("shipping_countries") or ()),
+            shipping_options=tuple(ShippingOption(**option) for option in data.get("shipping_options") or ()),
+            allow_promotion_codes=bool(data.get("allow_promotion_codes")),
+            automatic_tax=bool(data.get("automatic_tax")),
+        )
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    """Where the buyer asked the order to be shipped, as the payment page collected it."""
+
+    name: str
+    line1: str
+    line2: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
 class PaymentSession:
-    """A hosted payment session, as retrieved or as a webhook reported it."""
+    """A hosted payment session, as retrieved or as a webhook reported it.
+
+    Amounts as the provider computed them: `amount_total` = `amount_subtotal` (the lines) +
+    `amount_shipping` − `amount_discount` + `amount_tax`. A provider without those parts leaves
+    `amount_subtotal` None (the total is then the lines' sum).
+    """
 
     id: str
     state: SessionState
@@ -54,6 +108,13 @@ class PaymentSession:
     payment_id: str | None = None  # the provider's payment, once there is one (refunds use it)
     url: str | None = None
     expires_at: datetime | None = None
+    amount_subtotal: int | None = None
+    amount_shipping: int = 0
+    amount_discount: int = 0
+    amount_tax: int = 0
+    shipping_rate_id: str | None = None  # the provider's id of the chosen shipping option
+    shipping_ref: str | None = None  # its `ShippingOption.ref` (our method's id), when known
+    shipping_address: ShippingAddress | None = None
 
 
 class RefundStatus(enum.StrEnum):
@@ -166,8 +227,10 @@ class PaymentGateway(Protocol):
         customer_email: str | None,
         expires_at: datetime,
         idempotency_key: str,
+        options: CheckoutOptions | None = None,
     ) -> PaymentSession:
-        """Open a payable session for one order; the same key never opens a second one."""
+        """Open a payable session for one order; the same key never opens a second one.
+        `options`: shipping address and options, promotion codes, tax (none by default)."""
         ...
 
     def session_retrieve(self, *, session_id: str) -> PaymentSession:

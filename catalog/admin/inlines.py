@@ -54,7 +54,10 @@ class VariantForm(forms.ModelForm):
 
     class Meta:
         model = ProductVariant
-        fields = ["product", "sku", "title", "options", "unit_amount", "currency", "is_active", "position"]
+        fields = [
+            *("product", "sku", "title", "options", "unit_amount", "currency", "is_active", "position"),
+            "requires_shipping",
+        ]
         widgets = {"options": forms.Textarea(attrs={"rows": 1, "cols": 24})}
 
     def clean_options(self) -> Any:

@@ -4,9 +4,10 @@ Orders paid when their stock was gone (`Order.oversold`, set by checkout/service
 an "oversold" badge next to their status and have their own list filter.
 
 Everything that is money is read-only here. An order is never added, edited or deleted in the
-admin (the model refuses deletion too, see shopapi/managers.py); the only write is a refund, on
-its own page (checkout/admin/refunds.py). The order list shows counts by status for the current
-filters (one aggregate query) and exports the filtered orders as streamed CSV.
+admin (the model refuses deletion too, see shopapi/managers.py); the only writes are a refund and
+a shipment, each on its own page (checkout/admin/refunds.py, checkout/admin/shipments.py). The
+order list shows counts by status for the current filters (one aggregate query) and exports the
+filtered orders as streamed CSV.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from catalog.money import format_money
 from checkout.admin.common import ReadOnlyInline, oversold_badge, status_badge
 from checkout.admin.csv import orders_csv_response
 from checkout.admin.refunds import REFUND_PERMISSION, refund_view
+from checkout.admin.shipments import SHIP_PERMISSION, ShipmentInline, can_ship, ship_view
 from checkout.models import Order, OrderEvent, OrderItem, Refund
 from checkout.states import REFUNDABLE_STATUSES, can_refund, refundable_amount, status_choices, status_colour
 from payments.interface import gateway
@@ -166,13 +168,14 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     list_per_page = 50
     ordering = ("-created_at", "-id")
     actions = ["export_selected_csv"]
-    inlines = [OrderItemInline, RefundInline, OrderEventInline]
+    inlines = [OrderItemInline, ShipmentInline, RefundInline, OrderEventInline]
     fieldsets = (
         (
             "Order",
             {"fields": ("number", "status_pill", "customer", "cart", "created_at", "updated_at", "paid_at")},
         ),
-        ("Money", {"fields": ("total", "refunded", "refund_pending", "refundable")}),
+        ("Money", {"fields": ("total", "total_parts", "refunded", "refund_pending", "refundable")}),
+        ("Shipping", {"fields": ("shipping_method_name", "ship_to", "fulfilment")}),
         (
             "Payment",
             {
@@ -191,7 +194,8 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     )
     readonly_fields = (
         *("number", "status_pill", "customer", "cart", "created_at", "updated_at", "paid_at"),
-        *("total", "refunded", "refund_pending", "refundable"),
+        *("total", "total_parts", "refunded", "refund_pending", "refundable"),
+        *("shipping_method_name", "ship_to", "fulfilment"),
         *("provider_session_id", "payment_id", "checkout_url", "session_expires_at"),
         "content_fingerprint",
     )
@@ -254,6 +258,11 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
                 name="{}_{}_export".format(*info),
             ),
             path(
+                "<path:object_id>/ship/",
+                self.admin_site.admin_view(self.ship_view),
+                name="{}_{}_ship".format(*info),
+            ),
+            path(
                 "<path:object_id>/refund/",
                 self.admin_site.admin_view(self.refund_view),
                 name="{}_{}_refund".format(*info),
@@ -288,6 +297,9 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
     ) -> HttpResponse:
         if obj is not None:
             context["can_refund"] = request.user.has_perm(REFUND_PERMISSION) and can_refund(obj)
+            may_ship = request.user.has_perm(SHIP_PERMISSION)
+            context["can_ship"] = may_ship and can_ship(obj)
+            context["show_shipments"] = may_ship and obj.shipments.exists()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def export_csv_view(self, request: HttpRequest) -> HttpResponseBase:
@@ -306,6 +318,26 @@ class OrderAdmin(ReadOnlyPermissionsMixin, admin.ModelAdmin):
 
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return refund_view(self, request, object_id)
+
+    def ship_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return ship_view(self, request, object_id)
+
+    @admin.display(description="of which")
+    def total_parts(self, order: Order) -> str:
+        money = order.currency
+        return (
+            f"items {format_money(order.subtotal_amount, money)} + shipping "
+            f"{format_money(order.shipping_amount, money)} − discount "
+            f"{format_money(order.discount_amount, money)} + tax {format_money(order.tax_amount, money)}"
+        )
+
+    @admin.display(description="ship to")
+    def ship_to(self, order: Order) -> str:
+        return ", ".join(str(v) for v in (order.shipping_address or {}).values() if v) or "—"
+
+    @admin.display(description="fulfilment")
+    def fulfilment(self, order: Order) -> str:
+        return order.fulfilment_status.replace("_", " ")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).select_related("user")

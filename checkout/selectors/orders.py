@@ -1,4 +1,4 @@
-"""Order reads scoped to their owner, with items and events prefetched (constant query count).
+"""Order reads scoped to their owner, with items, events and shipments prefetched (constant query count).
 
 Whose orders they are is checkout/ownership.py's answer (a user's, a guest order by its token,
 and the guest orders attached to a verified email).
@@ -10,12 +10,13 @@ from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 
-from checkout.models import Order, OrderEvent, OrderItem
+from checkout.models import Order, OrderEvent, OrderItem, Shipment
 from checkout.ownership import OwnerLike, order_not_found, orders_of
 
 
 def orders_with_children(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """`orders`, newest first, with items and events prefetched (3 queries for any page).
+    """`orders`, newest first, with items, events and shipments prefetched (4 queries for any
+    page; 5 when a shipment is among them: its items).
 
     The prefetched rows are plain lists on `prefetched_items` / `prefetched_events` (read through
     `Order.item_list` / `Order.event_list`): a default prefetch builds a filtered queryset clone per
@@ -27,6 +28,11 @@ def orders_with_children(orders: QuerySet[Order]) -> QuerySet[Order]:
             "events",
             queryset=OrderEvent.objects.order_by("created_at", "id"),
             to_attr="prefetched_events",
+        ),
+        Prefetch(
+            "shipments",
+            queryset=Shipment.objects.prefetch_related("items").order_by("shipped_at", "id"),
+            to_attr="prefetched_shipments",
         ),
     ).order_by("-created_at", "-id")
 

@@ -8,13 +8,15 @@ declared fields stay the contract (the schema comes from them), and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from checkout.fulfilment_models import FulfilmentStatus, fulfilment_status_of
 from checkout.models import Order, OrderEvent, OrderItem
+from checkout.serializers.dates import iso_or_none, iso_utc
+from checkout.serializers.fulfilment import OrderShippingSerializer, ShipmentSerializer, order_shipping
 from checkout.tokens import order_token_for
 
 _GUEST_ORDER_HELP = (
@@ -23,16 +25,11 @@ _GUEST_ORDER_HELP = (
 )
 
 
-def iso_utc(value: datetime) -> str:
-    """What DRF's `DateTimeField` renders with `TIME_ZONE = "UTC"`: ISO 8601, `Z` for UTC."""
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class OrderItemSerializer(serializers.ModelSerializer[OrderItem]):
     class Meta:
         model = OrderItem
         fields = [
+            "id",
             "product_id",
             "variant_id",
             "sku",
@@ -41,11 +38,13 @@ class OrderItemSerializer(serializers.ModelSerializer[OrderItem]):
             "unit_amount",
             "quantity",
             "line_total",
+            "quantity_shipped",
         ]
         read_only_fields = fields
 
     def to_representation(self, instance: OrderItem) -> dict[str, Any]:
         return {
+            "id": instance.pk,
             "product_id": instance.product_id,
             "variant_id": instance.variant_id,
             "sku": instance.sku,
@@ -54,6 +53,7 @@ class OrderItemSerializer(serializers.ModelSerializer[OrderItem]):
             "unit_amount": instance.unit_amount,
             "quantity": instance.quantity,
             "line_total": instance.line_total,
+            "quantity_shipped": instance.quantity_shipped,
         }
 
 
@@ -62,12 +62,13 @@ class OrderEventSerializer(serializers.ModelSerializer[OrderEvent]):
 
     class Meta:
         model = OrderEvent
-        fields = ["status", "created_at", "source"]
+        fields = ["status", "kind", "created_at", "source"]
         read_only_fields = fields
 
     def to_representation(self, instance: OrderEvent) -> dict[str, Any]:
         return {
             "status": instance.to_status,
+            "kind": instance.kind,
             "created_at": iso_utc(instance.created_at),
             "source": instance.source,
         }
@@ -81,6 +82,15 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
         many=True, read_only=True, source="event_list", help_text="Status history, oldest first."
     )
     order_token = serializers.SerializerMethodField(help_text=_GUEST_ORDER_HELP)
+    shipping = serializers.SerializerMethodField(
+        help_text="How and where it ships, from the payment page; null when nothing ships (or not paid yet)."
+    )
+    fulfilment_status = serializers.ChoiceField(
+        choices=FulfilmentStatus.choices, read_only=True, help_text="From the items' shipped quantities."
+    )
+    shipments = ShipmentSerializer(
+        many=True, read_only=True, source="shipment_list", help_text="Oldest first."
+    )
 
     class Meta:
         model = Order
@@ -90,9 +100,16 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "status",
             "currency",
             "total_amount",
+            "subtotal_amount",
+            "shipping_amount",
+            "discount_amount",
+            "tax_amount",
             "amount_refunded",
             "oversold",
             "items",
+            "shipping",
+            "fulfilment_status",
+            "shipments",
             "checkout_url",
             "session_expires_at",
             "created_at",
@@ -107,29 +124,37 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     def get_order_token(self, order: Order) -> str | None:
         return order_token_for(order)
 
+    @extend_schema_field(OrderShippingSerializer(allow_null=True))
+    def get_shipping(self, order: Order) -> dict[str, Any] | None:
+        return order_shipping(order)
+
     def to_representation(self, instance: Order) -> dict[str, Any]:
-        items, events = self.fields["items"], self.fields["events"]
+        items, events, shipments = self.fields["items"], self.fields["events"], self.fields["shipments"]
+        item_list = instance.item_list
         return {
             "id": str(instance.id),
             "number": instance.number,
             "status": instance.status,
             "currency": instance.currency,
             "total_amount": instance.total_amount,
+            "subtotal_amount": instance.subtotal_amount,
+            "shipping_amount": instance.shipping_amount,
+            "discount_amount": instance.discount_amount,
+            "tax_amount": instance.tax_amount,
             "amount_refunded": instance.amount_refunded,
             "oversold": instance.oversold,
-            "items": items.to_representation(instance.item_list),
+            "items": items.to_representation(item_list),
+            "shipping": order_shipping(instance),
+            "fulfilment_status": fulfilment_status_of(item_list),
+            "shipments": shipments.to_representation(instance.shipment_list),
             "checkout_url": instance.checkout_url,
-            "session_expires_at": _iso_or_none(instance.session_expires_at),
+            "session_expires_at": iso_or_none(instance.session_expires_at),
             "created_at": iso_utc(instance.created_at),
             "updated_at": iso_utc(instance.updated_at),
-            "paid_at": _iso_or_none(instance.paid_at),
+            "paid_at": iso_or_none(instance.paid_at),
             "events": events.to_representation(instance.event_list),
             "order_token": order_token_for(instance),
         }
-
-
-def _iso_or_none(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
 
 
 class CheckoutStartSerializer(serializers.Serializer[Any]):

@@ -22,6 +22,12 @@ its order token (checkout/tokens.py), which the answer shows. A user's order sto
 email. A pending guest order is handed out again only for the same content and the same email (a
 corrected address supersedes it, so the payment page shows the right one).
 
+Shipping, promotion codes and tax (checkout/shipping.py): what the session asks for beyond the
+lines (`CheckoutOptions`: address countries, the shipping methods as options, codes, tax) is
+decided from the cart, kept on the order (`checkout_options`, so every attempt to create its
+session sends the same parameters) and part of the fingerprint: a change to any of it, like a
+change to the lines, supersedes the pending order instead of reusing its session.
+
 The provider call is the only slow thing under the lock; it has a short timeout. When the provider
 answers with an error, the new order is kept as `failed` with an event (the transaction commits),
 the cart stays open, the 502 is raised after the commit, and a retry creates a fresh order and
@@ -33,6 +39,7 @@ key, getting the session the provider made (or making it, once) instead of a sec
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,9 +65,10 @@ from checkout.services.settlement import (
     order_session_unclear,
 )
 from checkout.services.transitions import order_transition
+from checkout.shipping import checkout_options_for
 from checkout.states import PAID_STATUSES, OrderStatus
 from checkout.tokens import order_token_hash
-from payments.interface import LineItem, SessionState, gateway
+from payments.interface import CheckoutOptions, LineItem, SessionState, gateway
 from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError, PaymentProviderError, PaymentProviderUnavailable
 
@@ -84,14 +92,23 @@ def order_number_generate() -> str:
     return f"SA-{body}"
 
 
-def cart_fingerprint(cart: pricing.PricedCart) -> str:
-    """sha256 over the sorted (variant_id, quantity, unit_amount, currency) of every line."""
+def cart_fingerprint(cart: pricing.PricedCart, options: CheckoutOptions | None = None) -> str:
+    """sha256 over the sorted (variant_id, quantity, unit_amount, currency) of every line, and
+    everything else that changes what the session charges: the shipping options and their
+    amounts, the countries, promotion codes and tax (`options`)."""
     parts = sorted((line.variant_id, line.quantity, line.unit_amount, line.currency) for line in cart.lines)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    extras = json.dumps(options.as_dict(), sort_keys=True) if options is not None else ""
+    return hashlib.sha256((repr(parts) + extras).encode()).hexdigest()
 
 
 def _order_create(
-    *, cart: Cart, email: str, priced: pricing.PricedCart, fingerprint: str, expires_at: datetime
+    *,
+    cart: Cart,
+    email: str,
+    priced: pricing.PricedCart,
+    options: CheckoutOptions,
+    fingerprint: str,
+    expires_at: datetime,
 ) -> Order:
     for _ in range(ORDER_NUMBER_ATTEMPTS):
         order = Order(
@@ -102,6 +119,8 @@ def _order_create(
             status=S.PENDING,
             currency=priced.currency,
             total_amount=priced.total_amount,
+            subtotal_amount=priced.total_amount,  # until settlement reports shipping, discount, tax
+            checkout_options=options.as_dict(),
             content_fingerprint=fingerprint,
             session_expires_at=expires_at,  # what the session is asked for, the same on every attempt
         )
@@ -196,7 +215,8 @@ def checkout_start(*, cart_id: UUID, owner: OwnerLike, email: str | None = None)
         items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
         priced = pricing.price_cart(items)
         pricing.check_payable(priced)
-        fingerprint = cart_fingerprint(priced)
+        options = checkout_options_for(items, priced.currency)
+        fingerprint = cart_fingerprint(priced, options)
 
         pending = lock_orders(Order.objects.filter(cart=cart, status=S.PENDING))  # one at most
         # Then the variants, all at once in id order: the cart's, and those the pending order holds
@@ -223,7 +243,12 @@ def checkout_start(*, cart_id: UUID, owner: OwnerLike, email: str | None = None)
 
         if deferred is None:
             result, deferred = _order_with_session(
-                cart=cart, email=order_email, priced=priced, fingerprint=fingerprint, stock_lines=stock_lines
+                cart=cart,
+                email=order_email,
+                priced=priced,
+                options=options,
+                fingerprint=fingerprint,
+                stock_lines=stock_lines,
             )
     if deferred is not None:
         raise deferred
@@ -236,6 +261,7 @@ def _order_with_session(
     cart: Cart,
     email: str,
     priced: pricing.PricedCart,
+    options: CheckoutOptions,
     fingerprint: str,
     stock_lines: list[StockLine],
 ) -> tuple[CheckoutResult | None, DomainError | None]:
@@ -246,7 +272,7 @@ def _order_with_session(
     lifetime = gateway().session_lifetime(timedelta(minutes=int(settings.CHECKOUT_SESSION_TTL_MINUTES)))
     expires_at = (timezone.now() + lifetime).replace(microsecond=0)
     order = _order_create(
-        cart=cart, email=email, priced=priced, fingerprint=fingerprint, expires_at=expires_at
+        cart=cart, email=email, priced=priced, options=options, fingerprint=fingerprint, expires_at=expires_at
     )
     # Held until the session can no longer be paid; `InsufficientStock` rolls the order back.
     stock_reserve(order_id=order.pk, lines=stock_lines, expires_at=expires_at)

@@ -9,8 +9,11 @@ Confirm, cancel, a superseding checkout, reconciliation and webhooks all end her
 | EXPIRED                            | pending → expired (2)                                   |
 | PROCESSING, OPEN                   | unchanged: still payable, or a payment is under way     |
 
-(1) A paid session whose amount, currency or id disagree with the order, or whose order is no
-    longer pending, is logged at ERROR and noted on the order: money is never dropped silently.
+(1) A paid session whose amounts, currency or id disagree with the order (`_mismatches`: its
+    subtotal must be the order's, its total subtotal + shipping − discount + tax as it reports
+    them), or whose order is no longer pending, is logged at ERROR and noted on the order (which
+    stays as it was, for staff): money is never dropped silently. Paying stores the reported
+    amounts, the chosen shipping method and the address on the order in the same UPDATE.
 (2) Only the order's current session counts; a superseded session's news changes nothing.
 
 Closing a session on purpose (`order_session_close`) asks the provider to expire it. If the
@@ -31,20 +34,31 @@ a cart never has two payable sessions, and a session paid after a timeout still 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from checkout.locks import lock_cart
-from checkout.models import Cart, Order, OrderEvent, OrderItem
+from checkout.models import Cart, Order, OrderEvent, OrderItem, ShippingMethod
 from checkout.services.refunds import order_refund_record, refund_event_record
 from checkout.services.transitions import order_event_note, order_transition
 from checkout.states import PAID_STATUSES, OrderStatus
-from payments.interface import LineItem, Notification, PaymentSession, SessionNotOpen, SessionState, gateway
+from payments.interface import (
+    CheckoutOptions,
+    LineItem,
+    Notification,
+    PaymentSession,
+    SessionNotOpen,
+    SessionState,
+    ShippingOption,
+    gateway,
+)
 from shopapi.exceptions import PaymentProviderError, PaymentProviderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -108,15 +122,72 @@ def _order_for_session(session: PaymentSession) -> Order | None:
     return Order.objects.filter(pk=order_id).first()
 
 
+def _subtotal(session: PaymentSession) -> int | None:
+    """The lines' sum as the provider reports it (its total, when it reports no parts)."""
+    return session.amount_subtotal if session.amount_subtotal is not None else session.amount_total
+
+
+def _chosen_option(order: Order, session: PaymentSession) -> ShippingOption | None:
+    options = CheckoutOptions.from_dict(order.checkout_options).shipping_options
+    return next((option for option in options if option.ref == session.shipping_ref), None)
+
+
 def _mismatches(order: Order, session: PaymentSession) -> list[str]:
+    """Why a paid session cannot settle the order: another session; a subtotal or currency
+    other than the order's; parts that do not add up to the total; a shipping amount other than
+    the chosen option's (none offered: 0); a discount above the subtotal."""
     problems = []
     if order.provider_session_id and order.provider_session_id != session.id:
         problems.append(f"session {session.id} is not the order's session {order.provider_session_id}")
-    if session.amount_total != order.total_amount:
-        problems.append(f"amount_total {session.amount_total} != order total {order.total_amount}")
+    subtotal = _subtotal(session)
+    if subtotal != order.subtotal_amount:
+        problems.append(f"amount_subtotal {subtotal} != order subtotal {order.subtotal_amount}")
+    elif (
+        expected := subtotal + session.amount_shipping - session.amount_discount + session.amount_tax
+    ) != session.amount_total:
+        problems.append(
+            f"amount_total {session.amount_total} != subtotal + shipping - discount + tax {expected}"
+        )
     if session.currency != order.currency:
         problems.append(f"currency {session.currency!r} != order currency {order.currency!r}")
+    chosen = _chosen_option(order, session)
+    if session.amount_shipping != (chosen.amount if chosen is not None else 0):
+        problems.append(f"amount_shipping {session.amount_shipping} is not the chosen shipping option's")
+    if subtotal is not None and session.amount_discount > subtotal:
+        problems.append(f"amount_discount {session.amount_discount} > subtotal {subtotal}")
     return problems
+
+
+def _paid_fields(order: Order, session: PaymentSession) -> dict[str, Any]:
+    """The amounts, shipping method and address the provider reports, written with `paid`."""
+    chosen = _chosen_option(order, session)
+    method_id = int(chosen.ref) if chosen is not None and chosen.ref.isdigit() else None
+    if method_id is not None and not ShippingMethod.objects.filter(pk=method_id).exists():
+        method_id = None  # deleted since the checkout: the name stays
+    address = session.shipping_address
+    return {
+        "total_amount": session.amount_total,
+        "subtotal_amount": _subtotal(session),
+        "shipping_amount": session.amount_shipping,
+        "discount_amount": session.amount_discount,
+        "tax_amount": session.amount_tax,
+        "shipping_method_id": method_id,
+        "shipping_method_name": chosen.name if chosen is not None else "",
+        "shipping_rate_id": session.shipping_rate_id or "",
+        "shipping_address": dataclasses.asdict(address) if address is not None else None,
+    }
+
+
+def _note_unserved_country(order: Order, session: PaymentSession, source: str, event_id: str) -> None:
+    """The payment page offers every method whatever the address: note a method that does not
+    serve the address's country, for staff to sort out before shipping."""
+    chosen, address = _chosen_option(order, session), session.shipping_address
+    if chosen is None or address is None or not chosen.ref.isdigit():
+        return
+    method = ShippingMethod.objects.filter(pk=int(chosen.ref)).first()
+    if method is not None and not method.serves(address.country):
+        message = f"shipping method {method.name!r} does not serve {address.country}: check before shipping"
+        order_event_note(order=order, source=source, message=message, provider_event_id=event_id)
 
 
 def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: str) -> SettleResult:
@@ -144,11 +215,14 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
             payment_id=session.payment_id or "",
             provider_session_id=session.id,
             session_unclear_since=None,
+            **_paid_fields(order, session),
         )
         if moved:
             Cart.objects.filter(pk=order.cart_id, status=Cart.Status.OPEN).update(
                 status=Cart.Status.CHECKED_OUT, updated_at=timezone.now()
             )
+            order.status = S.PAID
+            _note_unserved_country(order, session, source, event_id)
             return SettleResult(Settlement.PAID, order.pk)
         order.refresh_from_db(fields=["status"])
 
@@ -224,6 +298,7 @@ def order_session_create(*, order: Order, line_items: list[LineItem] | None = No
         items = OrderItem.objects.filter(order=order).order_by("id")
         line_items = [LineItem(item.label, item.unit_amount, item.quantity) for item in items]
     return gateway().session_create(
+        options=CheckoutOptions.from_dict(order.checkout_options),
         order_ref=str(order.pk),
         order_number=order.number,
         line_items=line_items,

@@ -28,9 +28,17 @@ import stripe
 from django.conf import settings
 from rest_framework import status
 
-from payments.interface import LineItem, RefundRefused, SessionNotOpen, WebhookSignatureInvalid
+from payments.interface import (
+    CheckoutOptions,
+    LineItem,
+    RefundRefused,
+    SessionNotOpen,
+    ShippingOption,
+    WebhookSignatureInvalid,
+)
 from payments.models import ProviderEvent
 from payments.stripe.parsing import (
+    SHIPPING_METHOD_KEY,
     StripeRefund,
     StripeSession,
     refund_from_payload,
@@ -144,6 +152,7 @@ def checkout_session_create(
     customer_email: str | None,
     expires_at: datetime,
     idempotency_key: str,
+    options: CheckoutOptions | None = None,
 ) -> StripeSession:
     """Create a `mode=payment` Checkout Session for one order (idempotent on `idempotency_key`)."""
     metadata = {"order_id": order_id, "order_number": order_number}
@@ -169,6 +178,8 @@ def checkout_session_create(
     }
     if customer_email:
         params["customer_email"] = customer_email
+    if options is not None:
+        params.update(_option_params(options, currency))
     with _stripe_errors("checkout_session_create"):
         session = _client().v1.checkout.sessions.create(
             params,  # type: ignore[arg-type]
@@ -177,10 +188,48 @@ def checkout_session_create(
     return session_from_payload(_as_dict(session))
 
 
+def _option_params(options: CheckoutOptions, currency: str) -> dict[str, Any]:
+    """Shipping address collection, shipping options (inline rates carrying our method's id in
+    their metadata), promotion codes and automatic tax."""
+    params: dict[str, Any] = {}
+    if options.shipping_countries:
+        params["shipping_address_collection"] = {"allowed_countries": list(options.shipping_countries)}
+    if options.shipping_options:
+        params["shipping_options"] = [
+            {"shipping_rate_data": _shipping_rate_data(option, currency)}
+            for option in options.shipping_options
+        ]
+    if options.allow_promotion_codes:
+        params["allow_promotion_codes"] = True
+    if options.automatic_tax:
+        params["automatic_tax"] = {"enabled": True}
+    return params
+
+
+def _shipping_rate_data(option: ShippingOption, currency: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "fixed_amount",
+        "display_name": option.name,
+        "fixed_amount": {"amount": option.amount, "currency": currency},
+        "metadata": {SHIPPING_METHOD_KEY: option.ref},
+    }
+    estimate = {
+        bound: {"unit": "business_day", "value": days}
+        for bound, days in (("minimum", option.min_days), ("maximum", option.max_days))
+        if days is not None
+    }
+    if estimate:
+        data["delivery_estimate"] = estimate
+    return data
+
+
 def checkout_session_retrieve(*, session_id: str) -> StripeSession:
-    """The current state of a Checkout Session, with its payment intent's status."""
+    """The current state of a Checkout Session, with its payment intent's status and its chosen
+    shipping rate (whose metadata names our shipping method)."""
     with _stripe_errors("checkout_session_retrieve"):
-        session = _client().v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
+        session = _client().v1.checkout.sessions.retrieve(
+            session_id, params={"expand": ["payment_intent", "shipping_cost.shipping_rate"]}
+        )
     return session_from_payload(_as_dict(session))
 
 

@@ -12,7 +12,10 @@ The one place where Stripe's session and event vocabulary becomes a `SessionStat
 | event `checkout.session.async_payment_failed`                    | FAILED       |
 | event `checkout.session.expired`                                 | EXPIRED      |
 
-and where Stripe's refund statuses become a `RefundStatus`: `pending` and `requires_action` are
+A completed session's event names the chosen shipping rate by id only; the session is then
+retrieved once with the rate expanded, whose metadata names our shipping method.
+
+And where Stripe's refund statuses become a `RefundStatus`: `pending` and `requires_action` are
 PENDING, `succeeded` SUCCEEDED, `failed` and `canceled` FAILED (no money went back).
 """
 
@@ -24,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from payments.interface import (
+    CheckoutOptions,
     EventReferences,
     LineItem,
     Notification,
@@ -82,6 +86,13 @@ def payment_session(session: StripeSession, state: SessionState | None = None) -
         payment_id=session.payment_intent_id,
         url=session.url,
         expires_at=session.expires_at,
+        amount_subtotal=session.amount_subtotal,
+        amount_shipping=session.amount_shipping,
+        amount_discount=session.amount_discount,
+        amount_tax=session.amount_tax,
+        shipping_rate_id=session.shipping_rate_id,
+        shipping_ref=session.shipping_method_ref,
+        shipping_address=session.shipping_address,
     )
 
 
@@ -89,7 +100,13 @@ def _session_event(state: SessionState | None) -> Callable[[Mapping[str, Any]], 
     """A session event's reading: the session's own state, or the one the event type asserts."""
 
     def read(obj: Mapping[str, Any]) -> PaymentSession:
-        return payment_session(session_from_payload(obj), state)
+        session = session_from_payload(obj)
+        if state is None and session.shipping_rate_id and not session.shipping_rate_expanded:
+            # An event names the chosen shipping rate by id only; our method's id is in the
+            # rate's metadata, which a retrieve expands.
+            fresh = api.checkout_session_retrieve(session_id=session.id)
+            session = dataclasses.replace(session, shipping_method_ref=fresh.shipping_method_ref)
+        return payment_session(session, state)
 
     return read
 
@@ -159,9 +176,11 @@ class StripeGateway:
         customer_email: str | None,
         expires_at: datetime,
         idempotency_key: str,
+        options: CheckoutOptions | None = None,
     ) -> PaymentSession:
         return payment_session(
             api.checkout_session_create(
+                options=options,
                 order_id=order_ref,
                 order_number=order_number,
                 line_items=line_items,

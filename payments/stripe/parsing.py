@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from payments.interface import ShippingAddress
+
+# The shipping rate metadata key naming our shipping method (payments/stripe/api.py sets it).
+SHIPPING_METHOD_KEY = "shipping_method_id"
+ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
+
 # After a failed asynchronous payment Stripe leaves the session `complete` + `unpaid`; only its
 # payment intent, back in one of these statuses, tells that the payment failed.
 FAILED_PAYMENT_INTENT_STATUSES = frozenset({"requires_payment_method", "canceled"})
@@ -33,6 +39,17 @@ class StripeSession:
     expires_at: datetime | None = None
     # Known only when the payment intent came expanded (retrieve asks for it; webhooks don't carry it).
     payment_intent_status: str | None = None
+    amount_subtotal: int | None = None
+    # total_details: amount_shipping, amount_discount, amount_tax.
+    amount_shipping: int = 0
+    amount_discount: int = 0
+    amount_tax: int = 0
+    # shipping_cost.shipping_rate: its id, and (expanded) our method's id from its metadata.
+    shipping_rate_id: str | None = None
+    shipping_rate_expanded: bool = False
+    shipping_method_ref: str | None = None
+    # collected_information.shipping_details (API versions before 2025-03-31: shipping_details).
+    shipping_address: ShippingAddress | None = None
 
     @property
     def order_id(self) -> str | None:
@@ -104,11 +121,42 @@ def _expanded_status(value: Any) -> str | None:
     return None
 
 
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _shipping_address(data: Mapping[str, Any]) -> ShippingAddress | None:
+    """The collected shipping details: `collected_information.shipping_details` (SDK 16 / API
+    2025-03-31 and later), else the session's older top-level `shipping_details`."""
+    collected = data.get("collected_information") or {}
+    details = (collected.get("shipping_details") if isinstance(collected, Mapping) else None) or data.get(
+        "shipping_details"
+    )
+    if not isinstance(details, Mapping):
+        return None
+    address = details.get("address") or {}
+    return ShippingAddress(
+        name=str(details.get("name") or ""),
+        **{part: str(address.get(part) or "") for part in ADDRESS_PARTS},
+    )
+
+
 def session_from_payload(data: Mapping[str, Any]) -> StripeSession:
     """Build a `StripeSession` from a Checkout Session JSON object (API answer or webhook)."""
     metadata = data.get("metadata") or {}
     amount = data.get("amount_total")
+    totals = data.get("total_details") or {}
+    rate = (data.get("shipping_cost") or {}).get("shipping_rate")
+    rate_metadata = (rate.get("metadata") or {}) if isinstance(rate, Mapping) else {}
     return StripeSession(
+        amount_subtotal=_int_or_none(data.get("amount_subtotal")),
+        amount_shipping=int(totals.get("amount_shipping") or 0),
+        amount_discount=int(totals.get("amount_discount") or 0),
+        amount_tax=int(totals.get("amount_tax") or 0),
+        shipping_rate_id=id_of(rate),
+        shipping_rate_expanded=isinstance(rate, Mapping),
+        shipping_method_ref=str(rate_metadata.get(SHIPPING_METHOD_KEY) or "") or None,
+        shipping_address=_shipping_address(data),
         id=str(data["id"]),
         status=str(data.get("status") or ""),
         payment_status=str(data.get("payment_status") or ""),

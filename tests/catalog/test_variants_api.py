@@ -53,6 +53,7 @@ def _hold(variant: ProductVariant, quantity: int, *, expires_in: timedelta = tim
         cart=CartFactory.create(user=user),
         currency="inr",
         total_amount=1,
+        subtotal_amount=1,
         content_fingerprint="h",
     )
     StockReservation.objects.create(

@@ -61,6 +61,7 @@ def make_order(
         status=status,
         currency=currency,
         total_amount=unit_amount * quantity,
+        subtotal_amount=unit_amount * quantity,
         amount_refunded=amount_refunded,
         provider_session_id=f"cs_test_{number}" if session_id == "auto" else session_id,
         payment_id=payment_intent_id or (f"pi_test_{number}" if paid else ""),

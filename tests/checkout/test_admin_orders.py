@@ -16,7 +16,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from accounts.models import User
 from checkout.admin import order_status_counts
-from checkout.models import Order, OrderEvent, OrderItem, Refund
+from checkout.models import Order, OrderEvent, OrderItem, Refund, Shipment
+from checkout.services.fulfilment import shipment_create
 from payments.models import ProviderEvent
 from tests.checkout.backoffice import admin_client_for, make_order, staff_user
 from tests.factories import UserFactory
@@ -337,7 +338,7 @@ def test_detail_shows_items_and_history_read_only(client: Client) -> None:
     assert 'name="_save"' not in html  # nothing to save: the order is read-only
     assert not response.context["adminform"].form.fields  # every field is read-only
     inline_formsets = response.context["inline_admin_formsets"]
-    assert {f.opts.model for f in inline_formsets} == {OrderItem, Refund, OrderEvent}
+    assert {f.opts.model for f in inline_formsets} == {OrderItem, Shipment, Refund, OrderEvent}
     assert all(not f.has_add_permission and not f.has_delete_permission for f in inline_formsets)
 
 
@@ -360,17 +361,21 @@ def test_detail_query_count_does_not_grow_with_items_or_events(
         OrderEvent.objects.create(
             order=order, from_status="paid", to_status="paid", source="admin", message=f"n{n}"
         )
+    for item in order.items.all():  # one shipment per item
+        shipment_create(order_id=order.pk, lines={item.pk: 1})
 
-    # when
-    with django_assert_max_num_queries(10):  # one query per inline: items, refunds, history
+    # when: one query per inline (items, shipments with their items, refunds, history) and the
+    # "Mark shipped" button's check
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("admin:checkout_order_change", args=[order.pk]))
 
     # then
     assert response.status_code == 200
-    items, refunds, events = response.context["inline_admin_formsets"]
+    items, shipments, refunds, events = response.context["inline_admin_formsets"]
     assert len(items.formset.forms) == rows
+    assert len(shipments.formset.forms) == rows
     assert len(refunds.formset.forms) == 0
-    assert len(events.formset.forms) == rows + 1  # the two from make_order, plus rows - 1 notes
+    assert len(events.formset.forms) == 2 * rows + 1  # make_order's two, rows - 1 notes, rows shipped
 
 
 def test_posting_to_the_detail_page_changes_nothing(client: Client) -> None:

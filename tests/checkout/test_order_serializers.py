@@ -123,7 +123,7 @@ def test_an_order_loaded_without_the_selector_serializes_the_same(
     plain = Order.objects.get(pk=order.pk)
     # when
     expected = OrderSerializer(prefetched).data
-    with django_assert_num_queries(2):  # its items and its events, one query each
+    with django_assert_num_queries(3):  # its items, events and shipments, one query each
         fallback = OrderSerializer(plain).data
     # then
     assert fallback == expected

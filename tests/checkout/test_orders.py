@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from checkout.models import Cart, Order, OrderEvent, OrderItem
+from checkout.services.fulfilment import shipment_create
 from checkout.services.transitions import order_transition
 from checkout.states import TRANSITIONS, transition_allowed
 from tests.checkout.conftest import CARD_ASYNC, CARD_OK, checkout_url, make_cart
@@ -25,7 +26,9 @@ pytestmark = pytest.mark.django_db
 ORDERS = "/api/v1/orders/"
 
 
-def _order(user: User, *, items: int = 1, status: str = Order.Status.PENDING, events: int = 1) -> Order:
+def _order(
+    user: User, *, items: int = 1, status: str = Order.Status.PENDING, events: int = 1, shipped: bool = False
+) -> Order:
     cart = CartFactory.create(user=user, status=Cart.Status.CHECKED_OUT)
     order = Order.objects.create(
         number=f"SA-T{Order.objects.count():07d}",
@@ -34,6 +37,7 @@ def _order(user: User, *, items: int = 1, status: str = Order.Status.PENDING, ev
         status=status,
         currency="inr",
         total_amount=100 * items,
+        subtotal_amount=100 * items,
         content_fingerprint="x",
     )
     OrderItem.objects.bulk_create(
@@ -56,6 +60,9 @@ def _order(user: User, *, items: int = 1, status: str = Order.Status.PENDING, ev
             for _ in range(events)
         ]
     )
+    if shipped:  # one shipment per item, through the service
+        for item in order.items.all():
+            shipment_create(order_id=order.pk, lines={item.pk: 1}, carrier="DHL")
     return order
 
 
@@ -115,6 +122,8 @@ def test_list_is_owner_only_newest_first(user: User, other_user: User, auth_clie
     assert ids == [str(newer.pk), str(older.pk)]
     first = response.json()["results"][0]
     assert first["items"][0].keys() == {
+        "id",
+        "quantity_shipped",
         "product_id",
         "variant_id",
         "sku",
@@ -126,6 +135,7 @@ def test_list_is_owner_only_newest_first(user: User, other_user: User, auth_clie
     }
     assert first["events"][0] == {
         "status": "pending",
+        "kind": "status",
         "created_at": first["events"][0]["created_at"],
         "source": "api",
     }
@@ -162,8 +172,9 @@ def test_list_query_count_is_constant(
     user: User, auth_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries, orders: int
 ) -> None:
     for _ in range(orders):
-        _order(user, items=2, events=2)
-    with django_assert_max_num_queries(4):
+        _order(user, items=2, events=2, status=Order.Status.PAID, shipped=True)
+    # orders, items, events, shipments and their items (+ the page's own)
+    with django_assert_max_num_queries(6):
         response = auth_client.get(ORDERS, {"page_size": 50})
     assert len(response.json()["results"]) == orders
 
@@ -172,12 +183,14 @@ def test_list_query_count_is_constant(
 def test_detail_query_count_is_constant(
     user: User, auth_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries, items: int
 ) -> None:
-    order = _order(user, items=items, events=3)
-    with django_assert_max_num_queries(4):
+    order = _order(user, items=items, events=3, status=Order.Status.PAID, shipped=True)
+    with django_assert_max_num_queries(6):
         response = auth_client.get(f"{ORDERS}{order.pk}/")
     assert response.status_code == 200
     assert len(response.json()["items"]) == items
-    assert len(response.json()["events"]) == 3
+    assert len(response.json()["events"]) == 3 + items  # a `shipped` entry per shipment
+    assert len(response.json()["shipments"]) == items
+    assert response.json()["fulfilment_status"] == "fulfilled"
 
 
 def test_detail_of_someone_elses_order_is_404(other_user: User, auth_client: APIClient) -> None:

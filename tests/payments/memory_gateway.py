@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from payments.interface import (
+    CheckoutOptions,
     EventReferences,
     LineItem,
     Notification,
@@ -72,6 +73,7 @@ class MemoryGateway:
         customer_email: str | None,
         expires_at: datetime,
         idempotency_key: str,
+        options: CheckoutOptions | None = None,
     ) -> PaymentSession:
         with self._lock:
             session_id = f"ms_{idempotency_key}"

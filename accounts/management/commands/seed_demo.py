@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: the demo shop for `make run` (a small catalog, a customer, a staff user).
 
 The catalog is `seed_catalog`'s first twelve products (with their options, variants and stock),
-plus their pictures stored through Django's default storage (`catalog.demo`). Idempotent: `make
+plus their pictures stored through Django's default storage (`catalog.demo`), and two shipping
+methods (`checkout.demo`). Idempotent: `make
 run` calls it on every start, and a second run adds nothing.
 """
 
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from catalog.demo import demo_catalog_ensure
+from checkout.demo import demo_shipping_ensure
 
 DEMO_USERS = [
     # username, email, password, is_staff
@@ -31,6 +33,8 @@ class Command(BaseCommand):
         added = demo_catalog_ensure()
         if added.images or added.variants:
             self.stdout.write(f"demo catalog: {added.images} pictures and {added.variants} variants added")
+        if methods := demo_shipping_ensure():
+            self.stdout.write(f"demo shipping: {methods} shipping methods added")
         for username, email, password, is_staff in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"email": email, "is_staff": is_staff}
