@@ -96,7 +96,11 @@ def checkout_split(count: int, *, stripe_base: str) -> dict[str, Any]:
             client = Client(HTTP_HOST="127.0.0.1")
             before = len(stripe_seconds)
             t0 = time.perf_counter()
-            response = client.post(checkout_path(cart), headers=auth_headers(token))
+            # An empty JSON body, as the HTTP clients send none: the test client's default would be
+            # multipart, which the API does not parse (415).
+            response = client.post(
+                checkout_path(cart), data={}, content_type="application/json", headers=auth_headers(token)
+            )
             total = time.perf_counter() - t0
             if response.status_code != 201 or len(stripe_seconds) != before + 1:
                 raise RuntimeError(f"in-process checkout answered {response.status_code}")

@@ -95,6 +95,7 @@ def orders_create(user: Any, count: int, *, product_ids: list[int], items_per_or
                 status=Order.Status.PAID,
                 currency="inr",
                 total_amount=sum(p.unit_amount for p in lines),
+                subtotal_amount=sum(p.unit_amount for p in lines),
                 provider_session_id=f"cs_bench_{secrets.token_hex(12)}",
                 content_fingerprint=secrets.token_hex(32),
                 paid_at=now,

@@ -1,5 +1,11 @@
 """The GET scenarios: the catalog, a 50-line cart and a 50-order list, measured against the ceilings.
 
+The catalog read cache (catalog/cache.py) is on, on Redis, as in production: `products` and
+`detail` are served from it (the first request of each fills it), `not_modified` is a revalidation
+answered 304, and `products_uncached` is the same first page answered from the database (a
+parameter the endpoint does not know, `UNCACHED`, is never cached). The deep pages, price
+ordering and searches carry the same parameter: their figures are the database path's.
+
 In order: the answers are checked (bare view and API agree, deep cursors land on the expected
 row, 50 lines, 50 orders), queries per request are counted in-process, then `wrk` measures each
 path at 8 connections, the products/bare ratio in alternating pairs, each catalog path at one
@@ -21,12 +27,18 @@ from bench import data
 from bench.common import API, Checks, auth_headers, get, log
 from bench.load import Result, run_wrk
 
+# An unknown parameter: the page is answered from the database, never from the catalog cache.
+UNCACHED = "bench=uncached"
 # The endpoints whose request counts are read in-process (`bench.data.count_queries`).
-QUERY_COUNTED = ("products", "products_deep", "search", "detail", "cart", "orders", "bare")
+QUERY_COUNTED = (
+    *("products", "products_uncached", "products_deep", "search", "detail", "cart", "orders", "bare"),
+)
 # The endpoints measured again at one connection: the cost of a request without queueing.
-ONE_CONNECTION = ("bare", "products", "products_deep", "price_first", "price_deep", "search")
+ONE_CONNECTION = (
+    *("bare", "products", "products_uncached", "products_deep", "price_first", "price_deep", "search"),
+)
 # The API paths the profile may pick (the slowest at 8 connections).
-PROFILED = ("products", "search", "detail", "cart", "orders")
+PROFILED = ("products_uncached", "search", "cart", "orders")
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,7 @@ class ReadTargets:
     paths: dict[str, list[str]]
     labels: dict[str, str]
     tokens: dict[str, str]
+    headers: dict[str, dict[str, str]]  # more request headers per key (the 304's If-None-Match)
     cart_id: UUID
     deep_first_id: int
     price_first_id: int
@@ -57,10 +70,12 @@ def read_targets_create(args: argparse.Namespace, search_terms: list[str]) -> Re
         "static": ["/bench/static"],
         "bare": ["/bench/django-bare/products/"],
         "products": [f"{API}/products/"],
-        "products_deep": [f"{API}/products/?cursor={deep_cursor}"],
-        "price_first": [f"{API}/products/?ordering=unit_amount"],
-        "price_deep": [f"{API}/products/?ordering=unit_amount&cursor={price_cursor}"],
-        "search": [f"{API}/products/?search={q(term)}" for term in search_terms],
+        "products_uncached": [f"{API}/products/?{UNCACHED}"],
+        "not_modified": [f"{API}/products/"],
+        "products_deep": [f"{API}/products/?cursor={deep_cursor}&{UNCACHED}"],
+        "price_first": [f"{API}/products/?ordering=unit_amount&{UNCACHED}"],
+        "price_deep": [f"{API}/products/?ordering=unit_amount&cursor={price_cursor}&{UNCACHED}"],
+        "search": [f"{API}/products/?search={q(term)}&{UNCACHED}" for term in search_terms],
         "detail": [f"{API}/products/{detail_id}/"],
         "cart": [f"{API}/carts/{cart50.pk}/"],
         "orders": [f"{API}/orders/?page_size=50"],
@@ -68,12 +83,14 @@ def read_targets_create(args: argparse.Namespace, search_terms: list[str]) -> Re
     labels = {
         "static": "static WSGI (server ceiling)",
         "bare": "bare Django view (framework ceiling)",
-        "products": "GET /products/ first page",
-        "products_deep": f"GET /products/ deep page (row {depth:,})",
-        "price_first": "GET /products/?ordering=unit_amount",
-        "price_deep": f"GET /products/?ordering=unit_amount deep (row {price_depth:,})",
-        "search": f"GET /products/?search= ({len(search_terms)} terms)",
-        "detail": "GET /products/{id}/",
+        "products": "GET /products/ first page, cached",
+        "products_uncached": "GET /products/ first page, uncached",
+        "not_modified": "GET /products/ If-None-Match: 304",
+        "products_deep": f"GET /products/ deep page (row {depth:,}), uncached",
+        "price_first": "GET /products/?ordering=unit_amount, uncached",
+        "price_deep": f"GET /products/?ordering=unit_amount deep (row {price_depth:,}), uncached",
+        "search": f"GET /products/?search= ({len(search_terms)} terms), uncached",
+        "detail": "GET /products/{id}/, cached",
         "cart": "GET /carts/{id}/ (50 lines)",
         "orders": "GET /orders/?page_size=50 (50 orders)",
     }
@@ -81,6 +98,7 @@ def read_targets_create(args: argparse.Namespace, search_terms: list[str]) -> Re
         paths=paths,
         labels=labels,
         tokens={"cart": data.access_token(reader), "orders": data.access_token(orderer)},
+        headers={},
         cart_id=cart50.pk,
         deep_first_id=deep_first_id,
         price_first_id=price_first_id,
@@ -100,6 +118,20 @@ def answers_check(base: str, targets: ReadTargets, checks: Checks) -> None:
     )
     checks.expect(api_page["results"] == bare_page["results"], "bare view and API differ in content")
     checks.expect(len(api_page["results"]) == 20, "first page does not hold 20 products")
+    cached = get(base + paths["products"][0])
+    uncached = get(base + paths["products_uncached"][0])
+    checks.expect(cached.headers.get("X-Cache") == "hit", "products: the second request was not a cache hit")
+    checks.expect("X-Cache" not in uncached.headers, "products_uncached: answered from the cache")
+    checks.expect(
+        cached.json()["results"] == uncached.json()["results"] == bare_page["results"],
+        "cached, uncached and bare first pages differ",
+    )
+    etag = cached.headers.get("ETag", "")
+    revalidated = requests.get(base + paths["not_modified"][0], headers={"If-None-Match": etag}, timeout=30)
+    checks.expect(
+        revalidated.status_code == 304, f"If-None-Match answered {revalidated.status_code}, not 304"
+    )
+    targets.headers["not_modified"] = {"If-None-Match": etag}
     for key, first_id in (("products_deep", targets.deep_first_id), ("price_deep", targets.price_first_id)):
         page = get(base + paths[key][0])
         checks.expect(
@@ -140,7 +172,7 @@ def throughput(
             targets.paths[key],
             duration=args.duration,
             connections=args.connections,
-            headers=auth_headers(targets.tokens.get(key)),
+            headers={**auth_headers(targets.tokens.get(key)), **targets.headers.get(key, {})},
         )
         results[key] = result
         checks.expect(result.errors == 0, f"{label}: {result.errors} non-2xx answers or timeouts under load")
@@ -156,7 +188,7 @@ def throughput(
 def products_bare_rounds(
     args: argparse.Namespace, base: str, paths: dict[str, list[str]], checks: Checks
 ) -> list[dict[str, float]]:
-    """products/bare measured in alternating pairs (bare, products, bare, products, …).
+    """products/bare measured in alternating rounds (bare, products cached, products uncached, …).
 
     On a shared 2-core VM throughput drifts by 10–30 % within minutes, so one bare run followed by
     one products run measures the drift as much as the framework. Each pair here runs back to
@@ -166,17 +198,29 @@ def products_bare_rounds(
     rounds: list[dict[str, float]] = []
     for _ in range(args.ratio_rounds):
         pair: dict[str, float] = {}
-        for key in ("bare", "products"):
-            result = run_wrk(
-                key, base, paths[key], duration=args.duration / 2, connections=args.connections, warmup=1.0
-            )
+        for key in ("bare", "products", "products_uncached"):
+            try:
+                result = run_wrk(
+                    key,
+                    base,
+                    paths[key],
+                    duration=args.duration / 2,
+                    connections=args.connections,
+                    warmup=1.0,
+                )
+            except RuntimeError as exc:  # no request completed in the window: the server stalled
+                log(f"ratio round, {key}: {exc}")
+                pair[key] = 0.0
+                continue
             checks.expect(result.errors == 0, f"ratio round, {key}: {result.errors} non-2xx/timeouts")
             pair[key] = result.rps
-        pair["ratio"] = pair["products"] / pair["bare"]
+        bare = pair["bare"] or float("nan")
+        pair["ratio"] = pair["products"] / bare
+        pair["ratio_uncached"] = pair["products_uncached"] / bare
         rounds.append(pair)
         log(
-            f"ratio round: bare {pair['bare']:.0f} req/s, products {pair['products']:.0f} req/s, "
-            f"ratio {pair['ratio']:.2f}"
+            f"ratio round: bare {pair['bare']:.0f} req/s, products cached {pair['products']:.0f} "
+            f"({pair['ratio']:.2f}), uncached {pair['products_uncached']:.0f} ({pair['ratio_uncached']:.2f})"
         )
     return rounds
 
@@ -232,7 +276,7 @@ def search_spread(base: str, terms: list[str], checks: Checks) -> dict[str, Any]
     log(f"search spread: {len(terms)} varied terms, checked against the unsplit query, then timed")
     per_term: dict[str, dict[str, Any]] = {}
     for term in terms:
-        url = f"{base}{API}/products/?search={urllib.parse.quote(term)}"
+        url = f"{base}{API}/products/?search={urllib.parse.quote(term)}&{UNCACHED}"
         response = get(url)
         ids = [row["id"] for row in response.json().get("results", [])] if response.ok else None
         checks.expect(response.status_code == 200, f"search {term!r}: status {response.status_code}")

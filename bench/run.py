@@ -106,6 +106,17 @@ def prepare_database(env: dict[str, str], *, products: int, categories: int, kee
     return info
 
 
+def redis_flush(url: str) -> None:
+    """Empty the bench's own Redis database: no page or version of another run survives."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 # -- machine ---------------------------------------------------------------------------------------
 
 
@@ -164,6 +175,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--search-spread", type=int, default=100, help="varied search terms timed one by one (default 100)"
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/15",
+        help="the cache (catalog pages, throttles) of the server, FLUSHED at start and end "
+        "(default redis://127.0.0.1:6379/15; '' = per-process memory)",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "results.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "out" / "benchmarks.png")
     args = parser.parse_args(argv)
@@ -208,12 +225,22 @@ def main(argv: list[str] | None = None) -> int:
             "STRIPE_TIMEOUT_SECONDS": "10",
             "JWT_ACCESS_MINUTES": "600",
             "CONN_MAX_AGE": "600",
+            # gunicorn.conf.py recycles a worker every ~1,000 requests (a leak guard): a fast
+            # endpoint (static, cached pages, 304s) would restart both workers every few seconds
+            # and measure Django's start-up (1 s stalls, dropped connections), not the endpoint.
+            "GUNICORN_MAX_REQUESTS": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
             # whitenoise warns once per process that `staticfiles/` was never collected: an API needs none.
             "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
         },
     )
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+        # The throttles now count in the shared Redis, for every process and this one together,
+        # and every bench client is 127.0.0.1: the checkout scenarios would be 429s.
+        env["THROTTLE_CHECKOUT"] = env["THROTTLE_CHECKOUT_ADDRESS"] = "1000000/min"
+        redis_flush(args.redis_url)
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "machine": machine()}
     results["command"] = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     log(f"machine: {results['machine']}")
@@ -242,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             connections.close_all()
         drop_database(DB_NAME)
         log(f"dropped {DB_NAME}")
+        if args.redis_url:
+            redis_flush(args.redis_url)
     results["total_seconds"] = round(time.monotonic() - started, 1)
     from bench import report
 

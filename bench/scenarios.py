@@ -1,6 +1,7 @@
 """What `bench.run` measures, once the database is seeded and the servers are up, in this order.
 
 1. the GET scenarios (`bench.reads`): answers checked, queries counted, then timed;
+   and the CPU cost of gzip on those answers (`bench.compression`);
 2. the checkout scenarios (`bench.checkouts`);
 3. the webhook scenario on the sessions those created (`bench.webhook_delivery`);
 4. a profile of the slowest API path (`bench.profiling`).
@@ -16,7 +17,8 @@ import argparse
 from typing import Any
 
 from bench.checkouts import checkouts_run
-from bench.common import Checks
+from bench.common import API, Checks
+from bench.compression import compression_measure
 from bench.profiling import profile_endpoint
 from bench.reads import PROFILED, read_targets_create, reads_run
 from bench.webhook_delivery import webhooks_run
@@ -36,6 +38,15 @@ def run_all(
     base = server.url
     targets = read_targets_create(args, search_terms)
     out, wrk_results = reads_run(args, base, targets, search_terms, checks)
+    out["compression"] = compression_measure(
+        {
+            "GET /products/ (20 products)": targets.paths["products_uncached"][0],
+            "GET /products/?page_size=100": f"{API}/products/?page_size=100",
+            "GET /products/{id}/": targets.paths["detail"][0],
+            "GET /carts/{id}/ (50 lines)": targets.paths["cart"][0],
+        },
+        {"GET /carts/{id}/ (50 lines)": targets.tokens["cart"]},
+    )
 
     figures, session_ids = checkouts_run(args, base, stripe, checks)
     out.update(figures)

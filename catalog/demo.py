@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from django.core.files import File
 from django.db import transaction
 
+from catalog.cache import catalog_changed
 from catalog.demo_pictures import DemoPicture, demo_pictures
 from catalog.models import Product, ProductImage, ProductOption, ProductVariant, StockMovement
 from catalog.seeding import product_for, product_slug
@@ -53,6 +54,7 @@ def demo_catalog_ensure() -> DemoCatalog:
         picture = pictures[product.slug]
         added.variants += _demo_variants_ensure(product, picture.number)
         added.images += _demo_image_ensure(product, picture)
+    catalog_changed()  # pictures and image URLs: cached catalog pages are rebuilt
     return added
 
 

@@ -14,6 +14,9 @@ The one home of the stock rules:
   `oversold`; on-hand may then go below 0, which tells staff exactly how many units they owe.
 - **every change of on-hand** goes through `_move`, which writes one `StockMovement`, so the
   ledger always sums to on-hand (`stock_adjust`, `stock_set` and `stock_return` for staff).
+- every change of what is available (on hand, holds taken, released or sold, tracking switched)
+  calls `catalog.cache.stock_changed`, so cached catalog pages catch up within
+  `CATALOG_STOCK_STALENESS_SECONDS` (catalog/cache.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog.cache import stock_changed
 from catalog.models import ProductVariant, StockMovement, StockReservation
 from shopapi.errors import ErrorCode
 from shopapi.exceptions import ConflictError, DomainError
@@ -141,7 +145,7 @@ def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], expires_at: dat
     """
     lines = list(lines)
     stock_check_lines(lines)
-    StockReservation.objects.bulk_create(
+    holds = StockReservation.objects.bulk_create(
         [
             StockReservation(
                 variant=line.variant, order_id=order_id, quantity=line.quantity, expires_at=expires_at
@@ -150,13 +154,18 @@ def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], expires_at: dat
             if line.variant.stock_on_hand is not None
         ]
     )
+    if holds:
+        stock_changed()
 
 
 def stock_release(*, order_id: UUID | str) -> int:
     """Give back what the order holds (it expired, was cancelled or failed); how many rows."""
-    return StockReservation.objects.filter(order_id=order_id, status=HELD).update(
+    released = StockReservation.objects.filter(order_id=order_id, status=HELD).update(
         status=StockReservation.Status.RELEASED, updated_at=timezone.now()
     )
+    if released:
+        stock_changed()
+    return released
 
 
 def stock_sell(
@@ -187,9 +196,10 @@ def stock_sell(
         if variant.stock_on_hand < quantity or (not covered and free < quantity):
             short.append(variant.sku)
         _move(variant, -quantity, Reason.SALE, order_id=order_id)
-    StockReservation.objects.filter(order_id=order_id, status=HELD).update(
+    if StockReservation.objects.filter(order_id=order_id, status=HELD).update(
         status=StockReservation.Status.SOLD, updated_at=now
-    )
+    ):
+        stock_changed()
     return short
 
 
@@ -208,6 +218,7 @@ def _move(
         stock_on_hand=Coalesce(F("stock_on_hand"), Value(0)) + delta, updated_at=timezone.now()
     )
     variant.stock_on_hand = after
+    stock_changed()
     return StockMovement.objects.create(
         variant=variant,
         delta=delta,
@@ -266,11 +277,13 @@ def stock_set(
                     variant, -variant.stock_on_hand, reason, actor=actor, note=note or "tracking off"
                 )
             ProductVariant.objects.filter(pk=variant.pk).update(stock_on_hand=None)
+            stock_changed()
             return movement
         delta = on_hand - (variant.stock_on_hand or 0)
         if delta == 0:
             if variant.stock_on_hand is None:  # start tracking at 0
                 ProductVariant.objects.filter(pk=variant.pk).update(stock_on_hand=0)
+                stock_changed()
             return None
         return _move(variant, delta, reason, actor=actor, note=note)
 

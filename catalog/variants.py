@@ -9,7 +9,8 @@ tuples: no model instance is built per variant or image.
 
 `product_sync` keeps each product's `unit_amount` and `currency` equal to its lowest active
 variant's (ties: the first by position), so the list's price filters and ordering stay one
-indexed query. Every write path that changes variants calls it (the admin, seeding, imports).
+indexed query. Every write path that changes variants calls it (the admin, seeding, imports);
+it reports the change to the catalog read cache (`catalog.cache.catalog_changed`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog.cache import catalog_changed
 from catalog.models import Product, ProductImage, ProductOption, ProductVariant, StockReservation
 from catalog.stock import available_quantity
 
@@ -145,8 +147,10 @@ def product_sync(product_ids: Iterable[int]) -> int:
     cheapest = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True).order_by(
         "unit_amount", "position", "pk"
     )
-    return Product.objects.filter(pk__in=list(product_ids)).update(
+    updated = Product.objects.filter(pk__in=list(product_ids)).update(
         unit_amount=Coalesce(Subquery(cheapest.values("unit_amount")[:1]), F("unit_amount")),
         currency=Coalesce(Subquery(cheapest.values("currency")[:1]), F("currency")),
         updated_at=timezone.now(),
     )
+    catalog_changed()
+    return updated

@@ -13,18 +13,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 
 from catalog.filters import ProductFilter, ProductFilterBackend, ProductSearchFilter, searched_terms
+from catalog.http import catalog_answer
 from catalog.models import Category, Product
 from catalog.search import product_search_scan
 from catalog.selectors import category_list, product_list_active
 from catalog.serializers import CategorySerializer, ProductSerializer
 from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
+
+# The parameters a cached catalog page may carry (any other one is answered uncached).
+PAGE_PARAMETERS = frozenset({"cursor", "page_size"})
+PRODUCT_LIST_PARAMETERS = PAGE_PARAMETERS | {"search", *ProductFilter.base_filters}
 
 # An id (at most 18 digits, so it fits a bigint) or a slug; anything else is a plain 404.
 PRODUCT_LOOKUP_REGEX = r"[-a-zA-Z0-9_]{1,220}"
@@ -83,6 +89,25 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
     def get_queryset(self) -> QuerySet[Product]:
         return product_list_active()
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        """From the catalog read cache (catalog/http.py); searches are a kind of their own (TTL)."""
+        return catalog_answer(
+            request,
+            kind="search" if "search" in request.query_params else "products",
+            allowed=PRODUCT_LIST_PARAMETERS,
+            build=lambda: super(ProductViewSet, self).list(request, *args, **kwargs),
+            renderer_context=self.get_renderer_context,
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        return catalog_answer(
+            request,
+            kind="product",
+            allowed=(),
+            build=lambda: super(ProductViewSet, self).retrieve(request, *args, **kwargs),
+            renderer_context=self.get_renderer_context,
+        )
+
     def get_object(self) -> Product:
         """By id when the value is one (digits) and such a product is for sale, else by slug."""
         value = str(self.kwargs["pk"])
@@ -127,3 +152,12 @@ class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Category]):
 
     def get_queryset(self) -> QuerySet[Category]:
         return category_list()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        return catalog_answer(
+            request,
+            kind="categories",
+            allowed=PAGE_PARAMETERS,
+            build=lambda: super(CategoryViewSet, self).list(request, *args, **kwargs),
+            renderer_context=self.get_renderer_context,
+        )

@@ -1,4 +1,5 @@
-"""Pieces the catalog admin screens share: stock cells, links to the ledger, the variant filter."""
+"""Pieces the catalog admin screens share: stock cells, links to the ledger, the variant filter, and
+`CatalogWritesAdmin`, which reports every admin write to the catalog read cache."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from catalog.availability import is_low_stock
+from catalog.cache import catalog_changed
 from catalog.models import ProductVariant
 from catalog.money import format_money
 
@@ -91,3 +93,39 @@ def admin_change_link(obj: Model | None, label: str) -> SafeString | str:
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+class CatalogWritesAdmin(admin.ModelAdmin):
+    """Every POST to a catalog admin screen may write the catalog: saves with their inlines
+    (variants, options, images), deletions, list edits and bulk actions. After the screen has
+    done its work, `catalog_changed()` bumps the catalog version when that work commits (at once
+    when it already has), so no process serves a page built before it. A POST that changed
+    nothing (a form with errors) costs one cache miss per page, nothing more."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "POST":
+            catalog_changed()
+        return response
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if request.method == "POST":
+            catalog_changed()
+        return response
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().delete_view(request, object_id, extra_context)
+        if request.method == "POST":
+            catalog_changed()
+        return response

@@ -20,6 +20,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.text import smart_split, unescape_string_literal
 
+from catalog.admin.common import CatalogWritesAdmin
 from catalog.admin.inlines import (
     ProductImageInline,
     ProductOptionInline,
@@ -37,7 +38,7 @@ ADMIN_STOCK_NOTE = "edited in the admin"
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CatalogWritesAdmin):
     list_display = ["name", "slug", "product_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
@@ -52,7 +53,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(CatalogWritesAdmin):
     list_display = [
         "name",
         "category",
@@ -80,6 +81,7 @@ class ProductAdmin(admin.ModelAdmin):
         "price",
         "currency",
         "is_active",
+        "requires_shipping",
         "image_url",
         "created_at",
         "updated_at",

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString
 
 from catalog.admin.common import (
+    CatalogWritesAdmin,
     admin_change_link,
     available_of,
     held_of,
@@ -85,7 +86,7 @@ class AdjustStockForm(forms.Form):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(admin.ModelAdmin):
+class ProductVariantAdmin(CatalogWritesAdmin):
     list_display = (
         *("sku", "product_link", "display_title", "price", "on_hand", "held", "available"),
         *("low_stock", "is_active", "ledger"),
@@ -100,6 +101,7 @@ class ProductVariantAdmin(admin.ModelAdmin):
     form = VariantForm
     fields = (
         *("product", "sku", "title", "options", "unit_amount", "price", "currency", "is_active", "position"),
+        "requires_shipping",
         *("on_hand", "held", "available", "ledger", "created_at", "updated_at"),
     )
     readonly_fields = ("price", "on_hand", "held", "available", "ledger", "created_at", "updated_at")

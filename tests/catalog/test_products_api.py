@@ -5,10 +5,13 @@ Ordering and keyset pages are in test_product_pages.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
+from catalog.cache import catalog_changed
 from catalog.models import Product
 from tests.catalog.products import PRODUCTS, detail_url, ids
 from tests.factories import CategoryFactory, ProductFactory
@@ -355,13 +358,17 @@ def test_etag_and_304_on_matching_if_none_match(api_client: APIClient, which: st
 
 
 @pytest.mark.parametrize("which", ["list", "detail"])
-def test_etag_changes_when_the_product_changes(api_client: APIClient, which: str) -> None:
+def test_etag_changes_when_the_product_changes(
+    api_client: APIClient, which: str, django_capture_on_commit_callbacks: Any
+) -> None:
     # given
     product = ProductFactory.create(unit_amount=10_000)
     path = PRODUCTS if which == "list" else detail_url(product.id)
     etag = api_client.get(path).headers["ETag"]
-    # when
-    Product.objects.filter(pk=product.pk).update(unit_amount=12_000)
+    # when: a committed catalog write (every write path reports it: catalog/cache.py)
+    with django_capture_on_commit_callbacks(execute=True):
+        Product.objects.filter(pk=product.pk).update(unit_amount=12_000)
+        catalog_changed()
     response = api_client.get(path, HTTP_IF_NONE_MATCH=etag)
     # then
     assert response.status_code == 200

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
+from catalog.cache import catalog_changed
 from catalog.models import Category, Product, ProductOption, ProductVariant, StockMovement
 from catalog.seeding import SeedProduct, category_rows, product_for, product_slug
 from catalog.seeding_sql import (
@@ -144,6 +145,7 @@ class Command(BaseCommand):
                 bar.close()
             if rebuild:
                 self._rebuild_indexes(rebuild, verbose=verbosity >= 1 and sys.stderr.isatty())
+        catalog_changed()  # after the commit: no cached catalog page from before the load is served
         if verbosity >= 1:
             self.stdout.write(
                 f"seed_catalog: {created.products:,} products and {categories_created} categories created "
