@@ -86,12 +86,10 @@ class ProductListSerializer(serializers.ListSerializer[Product]):
 
 
 class ProductSerializer(serializers.Serializer[Product]):
-    """product = {id, slug, name, description, unit_amount, currency, category, image_url, is_active,
-    in_stock, options, variants, images}.
+    """A product with its variants, options and images; `unit_amount` is its lowest active price."""
 
-    Querysets feeding it must `select_related("category")`; the children come from
-    `catalog.variants` (one query per page, or per product when serialized alone).
-    """
+    # Querysets feeding it must `select_related("category")`; the children come from
+    # `catalog.variants` (one query per page, or per product when serialized alone).
 
     id = serializers.IntegerField(read_only=True)
     slug = serializers.RegexField(SLUG_PATTERN, read_only=True)

@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fakestripe", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=12111, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        help="base of the hosted page URLs handed to browsers, e.g. http://192.168.1.20:12111 for a phone "
+        "on the LAN (default: the bound address)",
+    )
     parser.add_argument("--webhook-url", default=None, help="where to POST signed events")
     parser.add_argument("--webhook-secret", default=None, help="whsec_… used to sign events")
     parser.add_argument("--state-file", default=None, help="persist state as JSON here")
@@ -41,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        public_url=args.public_url,
         state_file=args.state_file,
         settlement_currency=args.settlement_currency,
     )

@@ -37,6 +37,7 @@ from fakestripe.sessions import (
     session_list,
     session_retrieve,
 )
+from fakestripe.shipping import shipping_rate_retrieve
 from fakestripe.store import Obj, Store, new_id
 from fakestripe.sweep import Sweeper
 from fakestripe.webhooks import Sender
@@ -59,6 +60,7 @@ V1_ROUTES: list[Route] = [
     ("GET", re.compile(rf"^/v1/refunds/{_ID}$"), refund_retrieve),
     ("GET", re.compile(r"^/v1/events$"), event_list),
     ("GET", re.compile(rf"^/v1/events/{_ID}$"), event_retrieve),
+    ("GET", re.compile(rf"^/v1/shipping_rates/{_ID}$"), shipping_rate_retrieve),
 ]
 
 
@@ -281,10 +283,15 @@ def make_server(
     *,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    public_url: str | None = None,
     state_file: str | None = None,
     settlement_currency: str = "usd",
 ) -> FakeStripeHTTPServer:
-    """Bind (port 0 = any free port) and wire a server; call ``serve_forever`` on it."""
+    """Bind (port 0 = any free port) and wire a server; call ``serve_forever`` on it.
+
+    ``public_url`` is the base of the URLs handed to browsers (a session's hosted page), when they
+    reach the server by another name than the bound address (a phone on the LAN).
+    """
     server_cls = FakeStripeHTTPServer
     if ":" in host:
 
@@ -296,7 +303,7 @@ def make_server(
     bound_port = httpd.server_address[1]
     url_host = f"[{host}]" if ":" in host else host
     store = Store(
-        f"http://{url_host}:{bound_port}",
+        public_url.rstrip("/") if public_url else f"http://{url_host}:{bound_port}",
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         state_file=state_file,
