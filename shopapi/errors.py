@@ -78,6 +78,11 @@ class ErrorCode(enum.StrEnum):
     CHARGE_ALREADY_REFUNDED = "charge_already_refunded"
     AMOUNT_TOO_LARGE = "amount_too_large"
 
+    # Shipments (staff).
+    ORDER_NOT_SHIPPABLE = "order_not_shippable"
+    SHIPMENT_QUANTITY_INVALID = "shipment_quantity_invalid"
+    SHIPMENT_ALREADY_DELIVERED = "shipment_already_delivered"
+
     # The payment provider.
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"

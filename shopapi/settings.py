@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "payments",
     "checkout",
     "idempotency",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # API answers private/no-store unless they say otherwise; public JSON gzipped (settings_cache.py).
+    "shopapi.http_caching.ApiCachingMiddleware",
     # ETag on every GET answer; a matching If-None-Match gets a 304 with no body.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -278,6 +281,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fully offline docs: no validator badge, system fonts (shopapi/templates/drf_spectacular/redoc.html).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {"theme": {"typography": {"fontFamily": "system-ui, sans-serif"}}},
     "COMPONENT_SPLIT_REQUEST": True,
     # PATCH bodies share the request component: their fields are required as documented.
     "COMPONENT_SPLIT_PATCH": False,
@@ -292,6 +298,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "idempotency.schema.document_idempotency_key",
+        "shopapi.schema_polish.polish",  # servers, summaries, links … (its docstring)
     ],
 }
 
@@ -383,3 +390,7 @@ LOGGING = {
 
 # Areas with many settings of their own, each reading the same environment (shopapi/settings_env.py).
 # One line per area; each module's docstring says what it configures.
+from shopapi.settings_cache import *  # noqa: E402, F403
+from shopapi.settings_dev import *  # noqa: E402, F403
+from shopapi.settings_jobs import *  # noqa: E402, F403
+from shopapi.settings_shipping import *  # noqa: E402, F403

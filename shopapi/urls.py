@@ -6,12 +6,14 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from shopapi import health
+from shopapi import health, storefront
+from shopapi.api_index import api_index
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api_index, name="api-index"),
     path("api/v1/auth/", include("accounts.urls")),
     path("api/v1/", include("catalog.urls")),
     path("api/v1/", include("checkout.urls")),
@@ -19,6 +21,8 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The example storefront at / (development; shopapi/storefront.py).
+    *storefront.urlpatterns(),
 ]
 
 if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):

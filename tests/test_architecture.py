@@ -9,10 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Where a provider's name may appear: its own package, the local stand-in and the tools that start
-# it, tests, and migrations (history). shopapi/settings.py reads the provider's environment
-# variables (STRIPE_SECRET_KEY …, the public configuration) and names the gateway class.
+# it, tests, and migrations (history). The settings modules (shopapi/settings*.py) read the
+# provider's environment variables (STRIPE_SECRET_KEY …, the public configuration) and name the
+# gateway class.
 PROVIDER_HOMES = ("payments/stripe/", "fakestripe/", "tests/", "bench/", "scripts/", "devtools/")
-PROVIDER_CONFIGURATION = {"shopapi/settings.py", "shopapi/settings_env.py"}
+PROVIDER_CONFIGURATION = re.compile(r"^shopapi/settings(_\w+)?\.py$")
 CODE_SUFFIXES = {".py", ".html"}
 MAX_MODULE_LINES = 400
 
@@ -36,7 +37,7 @@ def code_files() -> list[str]:
 
 def stripe_mentions(name: str, text: str) -> list[str]:
     """`name:line: text` for every line naming the provider, unless `name` is one of its homes."""
-    if name.startswith(PROVIDER_HOMES) or name in PROVIDER_CONFIGURATION:
+    if name.startswith(PROVIDER_HOMES) or PROVIDER_CONFIGURATION.match(name):
         return []
     return [
         f"{name}:{number}: {line.strip()}"

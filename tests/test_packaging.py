@@ -417,6 +417,11 @@ def test_compose_stack_waits_for_healthy_services() -> None:
     assert services["fakestripe"]["profiles"] == ["dev"]
     assert "http://api:8000/api/v1/payments/stripe/webhook/" in services["fakestripe"]["command"]
     assert "profiles" not in api
+    for name in ("worker", "beat"):
+        assert services[name]["command"][:4] == ["celery", "-A", "shopapi", name]
+        assert services[name]["env_file"] == ".env"
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
 
 
 def documented_variables() -> set[str]:
