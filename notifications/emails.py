@@ -25,6 +25,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from catalog.money import format_money as money
 from notifications.events import EMAIL_FOR_EVENT
 from notifications.models import DeliveryStatus, OutboundEmail
 
@@ -35,11 +36,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TEMPLATES = "notifications/email"
-
-
-def money(amount: int, currency: str) -> str:
-    """Minor units as `12.34 EUR` (every supported currency has two decimals)."""
-    return f"{amount / 100:,.2f} {currency.upper()}"
 
 
 def _shipment(payload: dict[str, Any], object_id: str) -> dict[str, Any] | None:

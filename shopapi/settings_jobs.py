@@ -12,7 +12,7 @@ from shopapi.settings_env import env
 
 _REDIS_URL = env.str("REDIS_URL", default="")
 
-CELERY_BROKER_URL = _REDIS_URL or "memory://"
+CELERY_BROKER_URL = _REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not _REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True

@@ -12,6 +12,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from catalog.money import format_money
 from checkout.models import Order
 from checkout.services.transitions import order_transition
 from checkout.states import OrderStatus
@@ -42,7 +43,7 @@ def test_receipt_lists_lines_and_total_in_text_and_html(
     assert receipt.subject == f"shopapi: receipt for order {order.number}"
     item = order.items.get()
     assert f"{item.quantity} × {item.name}" in receipt.body
-    assert f"Total paid: {order.total_amount / 100:,.2f} {order.currency.upper()}" in receipt.body
+    assert f"Total paid: {format_money(order.total_amount, order.currency)}" in receipt.body
     assert isinstance(receipt, EmailMultiAlternatives)
     html, mimetype = receipt.alternatives[0]
     assert mimetype == "text/html"
@@ -66,7 +67,7 @@ def test_a_refund_mails_the_buyer_once(
     # then
     (refund,) = mail.outbox
     assert refund.subject.startswith("shopapi: refund for order")
-    assert "We have refunded 1.00" in refund.body
+    assert f"We have refunded {format_money(100, Order.objects.get(pk=order.pk).currency)}" in refund.body
     assert OutboundEmail.objects.filter(kind="refunded").count() == 1
 
 
