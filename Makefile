@@ -99,11 +99,12 @@ schema-lint:
 	npx --yes $(REDOCLY) lint schema.yml --config redocly.yaml --format=summary
 
 # Benchmarks (docs/benchmarks.md): own database, gunicorn, fakestripe and wrk on loopback; prints a
-# table. BENCH_ARGS e.g. "--quick", "--products 200000", "--workers 4", "--keep-db".
+# table, then the outbox figures (bench/outbox.py). BENCH_ARGS (bench.run only) e.g. "--quick", "--keep-db".
 bench: install-dev
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.outbox --rounds 200 --events 1000
 
 # What Idempotency-Key costs a write, in-process: p50 with and without it (bench/idempotency.py; own
 # database shopapi_bench_idempotency). BENCH_ARGS e.g. "--rounds 1000".
