@@ -187,6 +187,8 @@ def _throughput(events: int, workers: int, concurrency: int) -> tuple[float, flo
     WebhookEndpoint.objects.create(
         url=f"http://127.0.0.1:{server.server_address[1]}/hook", secret=counter.secret
     )
+    # The transitions timed before enqueued dispatches that were flushed with the broker: not ours.
+    OutboxEvent.objects.filter(dispatched_at__isnull=True).update(dispatched_at=timezone.now())
     orders = _orders(20)
     OutboxEvent.objects.bulk_create(
         OutboxEvent(public_id=OutboxEvent.new_public_id(), type="order.paid", order=orders[i % len(orders)])
@@ -222,11 +224,15 @@ def _throughput(events: int, workers: int, concurrency: int) -> tuple[float, flo
         time.sleep(3)  # workers booted
         from notifications.tasks import outbox_sweep
 
-        started = time.perf_counter()
+        started = last_sweep = time.perf_counter()
         outbox_sweep.apply_async()
         while counter.count < events:
             time.sleep(0.05)
-            if time.perf_counter() - started > 600:
+            now = time.perf_counter()
+            if now - last_sweep >= 1.0:  # as beat would, every second: a sweep takes 1,000 at most
+                outbox_sweep.apply_async()
+                last_sweep = now
+            if now - started > 600:
                 raise TimeoutError(f"only {counter.count} of {events} deliveries in 600 s")
         elapsed = time.perf_counter() - started
         delivered = WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count()
