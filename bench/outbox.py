@@ -5,9 +5,9 @@ uses Redis DB 14 (127.0.0.1:6379) as Celery's broker, as production does with `R
 
 1. **Paid transition, with and without the outbox hook**: `order_transition(pending → paid)` in
    its own transaction, the commit and the after-commit enqueue (a publish to Redis) included,
-   timed in-process. Each round times one order with the hook and one without, in alternating
+   timed in-process. Each round times one order with the hook and two without, in rotated
    order; "added" is the median of the per-round differences, so a slow spell of the machine
-   cancels out.
+   cancels out, and the two ways without the hook paired the same way (A/A) show the noise.
 2. **Throughput**: `--events` events committed to the outbox for one endpoint (a threaded HTTP
    receiver in this process that verifies each signature), then `--workers` real
    `celery -A shopapi worker` processes start and one sweep is sent: dispatch (order serialized,
@@ -137,7 +137,12 @@ def _orders(count: int) -> list[Any]:
     return orders
 
 
-def _transition_latency(rounds: int) -> tuple[list[float], list[float]]:
+WAYS = ("with the outbox hook", "without the outbox hook", "without, again (A/A: the noise)")
+
+
+def _transition_latency(rounds: int) -> dict[str, list[float]]:
+    """Per round, one paid transition each way, in rotated order: with the hook, without it, and
+    without it again (the A/A pair shows how far two identical ways differ on this machine)."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -146,9 +151,8 @@ def _transition_latency(rounds: int) -> tuple[list[float], list[float]]:
     from notifications import hooks
 
     outbox_hook = hooks._outbox_on_transition
-    orders = iter(_orders(2 * rounds + 20))
-    with_hook: list[float] = []
-    without: list[float] = []
+    orders = iter(_orders(len(WAYS) * (rounds + 10)))
+    samples: dict[str, list[float]] = {way: [] for way in WAYS}
 
     def paid(keep: bool) -> float:
         order = next(orders)
@@ -164,12 +168,19 @@ def _transition_latency(rounds: int) -> tuple[list[float], list[float]]:
                 states._hooks.append(outbox_hook)
 
     for index in range(rounds + 10):
-        first, second = (True, False) if index % 2 else (False, True)
-        a, b = paid(first), paid(second)
-        if index >= 10:  # warm-up
-            with_hook.append(a if first else b)
-            without.append(b if first else a)
-    return with_hook, without
+        shift = index % len(WAYS)
+        for way in WAYS[shift:] + WAYS[:shift]:
+            elapsed = paid(way == WAYS[0])
+            if index >= 10:  # warm-up
+                samples[way].append(elapsed)
+    return samples
+
+
+def _paired(a: list[float], b: list[float]) -> tuple[float, float, float]:
+    """Median, p25 and p75 of the per-round differences a - b, in ms."""
+    differences = sorted((x - y) * 1000 for x, y in zip(a, b, strict=True))
+    quartile = len(differences) // 4
+    return statistics.median(differences), differences[quartile], differences[-quartile - 1]
 
 
 def _throughput(events: int, workers: int, concurrency: int) -> tuple[float, float, int]:
@@ -271,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         call_command("migrate", verbosity=0)
         call_command("seed_catalog", products=5, categories=1, verbosity=0)
         log(f"paid transitions: {args.rounds} rounds, with and without the outbox hook, in-process")
-        with_hook, without = _transition_latency(args.rounds)
+        samples = _transition_latency(args.rounds)
         broker.flushdb()  # the dispatch jobs those transitions enqueued are not part of the next step
         log(f"throughput: {args.events} events, {args.workers} workers x {args.concurrency}")
         rate, elapsed, delivered = _throughput(args.events, args.workers, args.concurrency)
@@ -283,18 +294,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_db:
             _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
-    paired = statistics.median(a - b for a, b in zip(with_hook, without, strict=True)) * 1000
     print(f"\n{'paid transition (commit + enqueue)':<40} {'p50 ms':>8} {'p90 ms':>8}")
-    for name, samples in (("without the outbox hook", without), ("with the outbox hook", with_hook)):
-        ordered = sorted(samples)
+    for way in WAYS:
+        ordered = sorted(samples[way])
         p50, p90 = statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.9)] * 1000
-        print(f"{name:<40} {p50:>8.3f} {p90:>8.3f}")
-    differences = sorted((a - b) * 1000 for a, b in zip(with_hook, without, strict=True))
-    quartile = len(differences) // 4
-    print(
-        f"{'added by the outbox (paired median)':<40} {paired:>+8.3f}   "
-        f"(paired differences p25 {differences[quartile]:+.3f}, p75 {differences[-quartile - 1]:+.3f})"
-    )
+        print(f"{way:<40} {p50:>8.3f} {p90:>8.3f}")
+    for label, (a, b) in (
+        ("added by the outbox (paired)", (WAYS[0], WAYS[1])),
+        ("A/A: without vs without (paired)", (WAYS[2], WAYS[1])),
+    ):
+        median, p25, p75 = _paired(samples[a], samples[b])
+        print(f"{label:<40} median {median:+.3f} ms   p25 {p25:+.3f}   p75 {p75:+.3f}")
     print(
         f"\noutbox throughput: {args.events} events dispatched and delivered in {elapsed:.1f} s = "
         f"{rate:.0f} deliveries/s ({args.workers} workers x {args.concurrency}; {delivered} marked delivered)"
