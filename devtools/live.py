@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,3 +148,32 @@ def start_gunicorn(
         server.stop()
         raise RuntimeError(f"gunicorn did not start:\n{server.log_tail()}") from None
     return server
+
+
+def psql(admin_url: str, sql: str) -> None:
+    """Run one SQL statement with psql against `admin_url` (stops on the first error)."""
+    subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)  # noqa: S603, S607
+
+
+def scratch_database(base_url: str | None, workdir: Path, suffix: str) -> tuple[str, str | None]:
+    """(database URL to use, admin URL to drop it with): a fresh PostgreSQL database
+    `<name>_<suffix>` beside `base_url` when it is PostgreSQL, else a SQLite file in `workdir`."""
+    if not base_url or not base_url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{workdir / f'{suffix}.sqlite3'}", None
+    parsed = urlparse(base_url)
+    name = f"{parsed.path.lstrip('/') or 'shopapi'}_{suffix}"
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(admin, f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path=f"/{name}")), admin
+
+
+def scratch_database_drop(database_url: str, admin_url: str | None) -> None:
+    """Drop what `scratch_database` created (nothing for SQLite: its folder goes with the caller)."""
+    if admin_url is not None:
+        psql(admin_url, f'DROP DATABASE IF EXISTS "{urlparse(database_url).path.lstrip("/")}" WITH (FORCE)')
+
+
+def manage(env: Mapping[str, str], *args: str) -> None:
+    """`manage.py <args>` in the project with `env`; raises when it fails."""
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), check=True)  # noqa: S603

@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.money import format_money as money
+from notifications import jobs
 from notifications.events import EMAIL_FOR_EVENT
 from notifications.models import DeliveryStatus, OutboundEmail
 
@@ -91,7 +92,7 @@ def email_queue(*, kind: str, to: str, subject: str, text: str, html: str = "") 
     email = OutboundEmail.objects.create(
         kind=kind, to=to, subject=subject, text=text, html=html, next_attempt_at=timezone.now()
     )
-    tasks.enqueue_on_commit(tasks.email_send, email.pk)
+    jobs.enqueue_on_commit(tasks.email_send, email.pk)
     return email
 
 
@@ -124,7 +125,7 @@ def email_send(*, email_pk: int) -> str:
                 return "failed"
             email.next_attempt_at = now + backoff(email.attempts)
             email.save()
-            tasks.retry_later(
+            jobs.retry_later(
                 tasks.email_send, email.pk, countdown=(email.next_attempt_at - now).total_seconds()
             )
             return "retry"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from checkout.models import Order
 from checkout.selectors.orders import orders_with_children
 from checkout.serializers.orders import OrderSerializer
+from notifications import jobs
 from notifications.emails import order_email_build
 from notifications.models import (
     DeliveryStatus,
@@ -43,7 +44,7 @@ def outbox_record(*, order_id: UUID | str, event_type: str, object_id: str = "")
     event = OutboxEvent.objects.create(
         public_id=OutboxEvent.new_public_id(), type=event_type, order_id=order_id, object_id=object_id
     )
-    tasks.enqueue_on_commit(tasks.outbox_dispatch, event.pk)
+    jobs.enqueue_on_commit(tasks.outbox_dispatch, event.pk)
     return event
 
 
@@ -94,9 +95,9 @@ def outbox_dispatch(*, event_pk: int) -> bool:
         for delivery_pk in event.deliveries.filter(status=DeliveryStatus.PENDING).values_list(
             "pk", flat=True
         ):
-            tasks.enqueue_on_commit(tasks.webhook_deliver, delivery_pk)
+            jobs.enqueue_on_commit(tasks.webhook_deliver, delivery_pk)
         for email_pk in event.emails.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
-            tasks.enqueue_on_commit(tasks.email_send, email_pk)
+            jobs.enqueue_on_commit(tasks.email_send, email_pk)
     return True
 
 
@@ -121,11 +122,11 @@ def outbox_sweep(*, limit: int = 1000) -> dict[str, int]:
         .values_list("pk", flat=True)[:limit]
     )
     for pk in events:
-        tasks.enqueue(tasks.outbox_dispatch, pk)
+        jobs.enqueue(tasks.outbox_dispatch, pk)
     for pk in deliveries:
-        tasks.enqueue(tasks.webhook_deliver, pk)
+        jobs.enqueue(tasks.webhook_deliver, pk)
     for pk in emails:
-        tasks.enqueue(tasks.email_send, pk)
+        jobs.enqueue(tasks.email_send, pk)
     return {"events": len(events), "deliveries": len(deliveries), "emails": len(emails)}
 
 

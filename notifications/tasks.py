@@ -15,12 +15,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.jobs import enqueue, enqueue_on_commit, retry_later
 from notifications.single import single_flight
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["enqueue", "enqueue_on_commit", "retry_later"]
 
 
 @shared_task(name="notifications.outbox_dispatch")

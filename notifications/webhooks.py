@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications import jobs
 from notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from notifications.signing import HEADER, signature_header
 from notifications.transport import Answer, UnsafeTarget, http_post
@@ -102,7 +103,7 @@ def webhook_deliver(*, delivery_pk: int) -> str:
         else:
             delivery.next_attempt_at = now + backoff(delivery.attempts)
             outcome = "retry"
-            tasks.retry_later(
+            jobs.retry_later(
                 tasks.webhook_deliver, delivery.pk, countdown=(delivery.next_attempt_at - now).total_seconds()
             )
         delivery.save()
@@ -135,7 +136,7 @@ def delivery_resend(*, delivery_pk: int) -> bool:
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )
     if updated:
-        tasks.enqueue_on_commit(tasks.webhook_deliver, delivery_pk)
+        jobs.enqueue_on_commit(tasks.webhook_deliver, delivery_pk)
     return bool(updated)
 
 

@@ -27,7 +27,6 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,30 +35,16 @@ import requests  # noqa: E402
 import schemathesis  # noqa: E402
 
 from devtools.fakestripe_process import start_fakestripe  # noqa: E402
-from devtools.live import server_env, start_gunicorn  # noqa: E402
+from devtools.live import (  # noqa: E402
+    manage,
+    scratch_database,
+    scratch_database_drop,
+    server_env,
+    start_gunicorn,
+)
 
 WEBHOOK_SECRET = "whsec_contract_test"
 PASSWORD = "contract-pass-2026"
-
-
-def _psql(admin_url: str, sql: str) -> None:
-    subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
-
-
-def _database(base_url: str | None, workdir: Path) -> tuple[str, str | None]:
-    """(database URL to use, admin URL to drop it with) — PostgreSQL if DATABASE_URL says so."""
-    if not base_url or not base_url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir / 'contract.sqlite3'}", None
-    parsed = urlparse(base_url)
-    name = f"{parsed.path.lstrip('/') or 'shopapi'}_contract"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(admin, f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}")), admin
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
 def _post_json(url: str, body: Mapping[str, object], token: str | None = None) -> dict[str, object]:
@@ -139,7 +124,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="shopapi-contract-"))
-    database_url, admin_url = _database(os.environ.get("DATABASE_URL"), workdir)
+    database_url, admin_url = scratch_database(os.environ.get("DATABASE_URL"), workdir, "contract")
     fakestripe = start_fakestripe(webhook_secret=WEBHOOK_SECRET)
     env = server_env(
         database_url=database_url,
@@ -155,8 +140,8 @@ def main() -> int:
     )
     server = None
     try:
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_catalog", "--products", "40", "--categories", "4", "-v", "0")
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_catalog", "--products", "40", "--categories", "4", "-v", "0")
         # Request lines past gunicorn's limit get gunicorn's own HTML 400 before Django sees them;
         # lift the limit here so every generated request reaches the API under test.
         server = start_gunicorn(
@@ -209,9 +194,7 @@ def main() -> int:
         if server is not None:
             server.stop()
         fakestripe.stop()
-        if admin_url:
-            name = urlparse(database_url).path.lstrip("/")
-            _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch_database_drop(database_url, admin_url)
 
 
 if __name__ == "__main__":

@@ -20,36 +20,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devtools.fakestripe_process import start_fakestripe  # noqa: E402
-from devtools.live import free_port, server_env, start_gunicorn  # noqa: E402
+from devtools.live import (  # noqa: E402
+    free_port,
+    manage,
+    scratch_database,
+    scratch_database_drop,
+    server_env,
+    start_gunicorn,
+)
 
 WEBHOOK_SECRET = "whsec_storefront_test"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def _psql(admin_url: str, sql: str) -> None:
-    subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
-
-
-def _database(base_url: str | None, workdir: Path) -> tuple[str, str | None]:
-    """(database URL to use, admin URL to drop it with): PostgreSQL if DATABASE_URL says so."""
-    if not base_url or not base_url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir / 'storefront.sqlite3'}", None
-    parsed = urlparse(base_url)
-    name = f"{parsed.path.lstrip('/') or 'shopapi'}_storefront"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(admin, f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}")), admin
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
 def main() -> int:
@@ -65,7 +51,7 @@ def main() -> int:
         return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="shopapi-storefront-"))
-    database_url, admin_url = _database(os.environ.get("DATABASE_URL"), workdir)
+    database_url, admin_url = scratch_database(os.environ.get("DATABASE_URL"), workdir, "storefront")
     port = args.port or free_port()
     url = f"http://127.0.0.1:{port}"
     fakestripe = start_fakestripe(
@@ -89,8 +75,8 @@ def main() -> int:
     server = None
     started = time.monotonic()
     try:
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo", "-v", "0")
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo", "-v", "0")
         server = start_gunicorn(env=env, port=port, workers=2, threads=4, log_path=workdir / "gunicorn.log")
         up = time.monotonic() - started
         print(f"storefront: {url}/  fakestripe: {fakestripe.base_url}  (stack up in {up:.1f} s)")
@@ -118,9 +104,7 @@ def main() -> int:
         if server is not None:
             server.stop()
         fakestripe.stop()
-        if admin_url:
-            name = urlparse(database_url).path.lstrip("/")
-            _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch_database_drop(database_url, admin_url)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -158,12 +158,17 @@ def _mismatches(order: Order, session: PaymentSession) -> list[str]:
     return problems
 
 
-def _paid_fields(order: Order, session: PaymentSession) -> dict[str, Any]:
+def _chosen_method(chosen: ShippingOption | None) -> ShippingMethod | None:
+    """Our method behind the chosen option: None without one, or when it was deleted since."""
+    if chosen is None or not chosen.ref.isdigit():
+        return None
+    return ShippingMethod.objects.filter(pk=int(chosen.ref)).first()
+
+
+def _paid_fields(
+    session: PaymentSession, chosen: ShippingOption | None, method: ShippingMethod | None
+) -> dict[str, Any]:
     """The amounts, shipping method and address the provider reports, written with `paid`."""
-    chosen = _chosen_option(order, session)
-    method_id = int(chosen.ref) if chosen is not None and chosen.ref.isdigit() else None
-    if method_id is not None and not ShippingMethod.objects.filter(pk=method_id).exists():
-        method_id = None  # deleted since the checkout: the name stays
     address = session.shipping_address
     return {
         "total_amount": session.amount_total,
@@ -171,21 +176,20 @@ def _paid_fields(order: Order, session: PaymentSession) -> dict[str, Any]:
         "shipping_amount": session.amount_shipping,
         "discount_amount": session.amount_discount,
         "tax_amount": session.amount_tax,
-        "shipping_method_id": method_id,
+        "shipping_method_id": method.pk if method is not None else None,  # deleted since: the name stays
         "shipping_method_name": chosen.name if chosen is not None else "",
         "shipping_rate_id": session.shipping_rate_id or "",
         "shipping_address": dataclasses.asdict(address) if address is not None else None,
     }
 
 
-def _note_unserved_country(order: Order, session: PaymentSession, source: str, event_id: str) -> None:
+def _note_unserved_country(
+    order: Order, session: PaymentSession, method: ShippingMethod | None, source: str, event_id: str
+) -> None:
     """The payment page offers every method whatever the address: note a method that does not
     serve the address's country, for staff to sort out before shipping."""
-    chosen, address = _chosen_option(order, session), session.shipping_address
-    if chosen is None or address is None or not chosen.ref.isdigit():
-        return
-    method = ShippingMethod.objects.filter(pk=int(chosen.ref)).first()
-    if method is not None and not method.serves(address.country):
+    address = session.shipping_address
+    if method is not None and address is not None and not method.serves(address.country):
         message = f"shipping method {method.name!r} does not serve {address.country}: check before shipping"
         order_event_note(order=order, source=source, message=message, provider_event_id=event_id)
 
@@ -204,6 +208,8 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
         # The lock order is the cart, then its orders (as checkout and cancel take them): a
         # webhook holding the order row while waiting for the cart could deadlock with a
         # checkout holding the cart while waiting for the order.
+        chosen = _chosen_option(order, session)
+        method = _chosen_method(chosen)  # read once, before the cart lock
         lock_cart(order.cart_id)
         moved = order_transition(
             order_id=order.pk,
@@ -215,14 +221,14 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
             payment_id=session.payment_id or "",
             provider_session_id=session.id,
             session_unclear_since=None,
-            **_paid_fields(order, session),
+            **_paid_fields(session, chosen, method),
         )
         if moved:
             Cart.objects.filter(pk=order.cart_id, status=Cart.Status.OPEN).update(
                 status=Cart.Status.CHECKED_OUT, updated_at=timezone.now()
             )
             order.status = S.PAID
-            _note_unserved_country(order, session, source, event_id)
+            _note_unserved_country(order, session, method, source, event_id)
             return SettleResult(Settlement.PAID, order.pk)
         order.refresh_from_db(fields=["status"])
 
