@@ -38,6 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import cache as catalog_cache
+from catalog.filters import ProductFilter
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 VARY = ("Accept", "Accept-Encoding", "Origin")
@@ -45,6 +46,9 @@ VARY = ("Accept", "Accept-Encoding", "Origin")
 PRODUCT_LIST_PATH = re.compile(r"^/api/v1/products/$")
 PRODUCT_PATH = re.compile(r"^/api/v1/products/[-a-zA-Z0-9_]{1,220}/$")
 CATEGORIES_PATH = re.compile(r"^/api/v1/categories/$")
+# The parameters a cached catalog page may carry (any other one is answered uncached).
+PAGE_PARAMETERS = frozenset({"cursor", "page_size"})
+PRODUCT_LIST_PARAMETERS = PAGE_PARAMETERS | {"search", *ProductFilter.base_filters}
 # `Accept` values the JSON renderer answers for certain: anything else goes to the view.
 PLAIN_ACCEPT = frozenset({"", "*/*", "application/json"})
 
@@ -136,14 +140,15 @@ def catalog_answer(
     return page_response(request, page, state="miss")
 
 
-def _kind(request: HttpRequest) -> str | None:
+def _kind(request: HttpRequest) -> tuple[str, Collection[str]] | None:
+    """What page a catalog path stores, and the parameters such a page may carry."""
     path = request.path_info
     if PRODUCT_LIST_PATH.match(path):
-        return "search" if "search" in request.GET else "products"
+        return ("search" if "search" in request.GET else "products"), PRODUCT_LIST_PARAMETERS
     if PRODUCT_PATH.match(path):
-        return "product"
+        return "product", ()
     if CATEGORIES_PATH.match(path):
-        return "categories"
+        return "categories", PAGE_PARAMETERS
     return None
 
 
@@ -152,11 +157,15 @@ def cached_hit(request: HttpRequest) -> HttpResponseBase | None:
     client has it); None when there is none, and the request goes on to the view."""
     if request.method != "GET" or not catalog_cache.enabled():
         return None
-    kind = _kind(request)
-    if kind is None or request.META.get("HTTP_ACCEPT", "").strip() not in PLAIN_ACCEPT:
+    found = _kind(request)
+    if found is None or request.META.get("HTTP_ACCEPT", "").strip() not in PLAIN_ACCEPT:
         return None
-    identity = request_identity(request, None)
-    assert identity is not None
+    kind, allowed = found
+    # A parameter the endpoint does not know: `catalog_answer` never stores such a page, so
+    # there is nothing to look up (no cache round trip for it).
+    identity = request_identity(request, allowed)
+    if identity is None:
+        return None
     try:
         version, stock = catalog_cache.versions()
     except catalog_cache.CACHE_ERRORS:

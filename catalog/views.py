@@ -20,17 +20,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from catalog.filters import ProductFilter, ProductFilterBackend, ProductSearchFilter, searched_terms
-from catalog.http import catalog_answer
+from catalog.http import PAGE_PARAMETERS, PRODUCT_LIST_PARAMETERS, catalog_answer
 from catalog.models import Category, Product
 from catalog.search import product_search_scan
 from catalog.selectors import category_list, product_list_active
 from catalog.serializers import CategorySerializer, ProductSerializer
 from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
-
-# The parameters a cached catalog page may carry (any other one is answered uncached).
-PAGE_PARAMETERS = frozenset({"cursor", "page_size"})
-PRODUCT_LIST_PARAMETERS = PAGE_PARAMETERS | {"search", *ProductFilter.base_filters}
 
 # An id (at most 18 digits, so it fits a bigint) or a slug; anything else is a plain 404.
 PRODUCT_LOOKUP_REGEX = r"[-a-zA-Z0-9_]{1,220}"

@@ -43,7 +43,7 @@ def test_readyz_503_when_database_down(api_client: APIClient, monkeypatch: pytes
 def test_readyz_503_when_cache_down(api_client: APIClient, settings: SettingsWrapper) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "shopapi.redis_cache.SharedClientRedisCache",  # as production's
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2},
         }

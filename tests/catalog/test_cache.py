@@ -125,13 +125,21 @@ def test_an_unknown_parameter_is_answered_uncached(
     # given: random parameters must not fill the cache with copies
     ProductFactory.create()
     api_client.get(PRODUCTS + "?utm_source=x")
-    # when
-    with django_assert_num_queries(2):
-        response = api_client.get(PRODUCTS + "?utm_source=x")
+    # when: no page can exist for it, so the cache is not even asked (no round trip before the view)
+    product_id = Product.objects.get().pk
+    with (
+        mock.patch.object(catalog_cache, "versions", side_effect=AssertionError("cache asked")),
+        mock.patch.object(catalog_cache, "page_get", side_effect=AssertionError("cache asked")),
+    ):
+        with django_assert_num_queries(2):
+            response = api_client.get(PRODUCTS + "?utm_source=x")
+        detail = api_client.get(detail_url(product_id) + "?utm_source=x")
     # then
     assert response.status_code == 200
     assert "X-Cache" not in response.headers
     assert len(response.json()["results"]) == 1
+    assert detail.status_code == 200
+    assert "X-Cache" not in detail.headers
 
 
 def test_errors_are_never_cached(api_client: APIClient) -> None:

@@ -32,7 +32,7 @@ STALENESS = 1
 def shared_redis(settings: SettingsWrapper) -> Iterator[None]:
     """This process (the admin) on the same Redis as the servers, empty."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "shopapi.redis_cache.SharedClientRedisCache", "LOCATION": REDIS_URL}
     }
     cache.clear()
     yield
