@@ -19,6 +19,11 @@ A cached page is stored under the catalog version read BEFORE its rows were read
   a cached page may show it held until it is released or the page's TTL ends (less available,
   never more, so this can't oversell).
 
+Product fragments (catalog/fragments.py: one product's public JSON, which cart answers embed)
+follow the same rules: each remembers the catalog version and the stock counter read before its
+rows were read, and is served only under that same version (`fragments_get` reads the counters
+and the fragments in one round trip, so a fragment's key does not carry the version).
+
 The counters start at the clock in milliseconds, so a version lost with the cache (a flush, an
 eviction, a restart of Redis) never comes back to a number an old page was stored under.
 Only anonymous-equivalent content is cached: the catalog views ignore authentication, so the
@@ -31,7 +36,9 @@ import gzip
 import hashlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,6 +50,7 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "catalog:version"
 STOCK_KEY = "catalog:stock"
 PAGE_PREFIX = "catalog:page"
+FRAGMENT_PREFIX = "catalog:f"
 # What a cache that is down raises (Redis; OSError covers refused and reset connections).
 CACHE_ERRORS = (RedisError, OSError)
 
@@ -121,9 +129,13 @@ def page_get(key: str, stock: int, *, now: float | None = None) -> CachedPage | 
         return None
     if not isinstance(page, CachedPage):
         return None
-    if page.stock == stock or (now or time.time()) - page.built_at <= staleness():
-        return page
-    return None
+    return page if servable(page.built_at, page.stock, stock, now=now) else None
+
+
+def servable(built_at: float, built_stock: int, stock: int, *, now: float | None = None) -> bool:
+    """Whether an entry built at `built_at` under the stock counter `built_stock` may be served
+    now that the counter is `stock`: it is current, or at most the stock staleness old."""
+    return built_stock == stock or (now or time.time()) - built_at <= staleness()
 
 
 def page_build(body: bytes, content_type: str, *, version: int, stock: int, built_at: float) -> CachedPage:
@@ -146,3 +158,55 @@ def page_set(key: str, page: CachedPage, *, timeout: int) -> None:
         cache.set(key, page, timeout=timeout)
     except CACHE_ERRORS:
         logger.warning("catalog cache: write failed", exc_info=True)
+
+
+# --------------------------------------------------------------------------- product fragments
+
+
+class CachedFragment(NamedTuple):
+    """One product's public JSON (catalog/fragments.py), and how it was built: the catalog version
+    and the stock counter read before its rows were read, and when."""
+
+    body: bytes
+    version: int
+    built_at: float
+    stock: int
+
+
+def fragment_keys(origin: str, product_ids: Iterable[int]) -> dict[int, str]:
+    """The key of each product's fragment: the scheme and host its image URLs are built on, the
+    product. (Short: the cache checks every character of every key it is given.)"""
+    prefix = f"{FRAGMENT_PREFIX}:{hashlib.sha256(origin.encode()).hexdigest()[:12]}:"
+    return {pk: f"{prefix}{pk}" for pk in product_ids}
+
+
+def fragments_get(keys: list[str], *, now: float | None = None) -> tuple[int, int, dict[str, bytes]]:
+    """(catalog version, stock counter, the bodies under `keys` that may be served), in one round
+    trip with the counters. A fragment is served only when it was built under the current catalog
+    version (as a page stored under it), and its stock follows the rule of `page_get`.
+    Raises `CACHE_ERRORS` when the cache is down."""
+    found = cache.get_many([VERSION_KEY, STOCK_KEY, *keys])
+    if VERSION_KEY not in found or STOCK_KEY not in found:  # lost: started again from the clock,
+        version, stock = versions()  # above any number a fragment was built under
+        return version, stock, {}
+    version, stock = int(found[VERSION_KEY]), int(found[STOCK_KEY])
+    when = now or time.time()
+    return (
+        version,
+        stock,
+        {
+            key: entry.body
+            for key in keys
+            if isinstance(entry := found.get(key), CachedFragment)
+            and entry.version == version
+            and servable(entry.built_at, entry.stock, stock, now=when)
+        },
+    )
+
+
+def fragments_set(entries: dict[str, CachedFragment]) -> None:
+    """Store fragments for `CATALOG_CACHE_TTL`, in one round trip; a cache that fails is logged."""
+    try:
+        cache.set_many(entries, timeout=int(getattr(settings, "CATALOG_CACHE_TTL", 60)))
+    except CACHE_ERRORS:
+        logger.warning("catalog cache: fragment write failed", exc_info=True)

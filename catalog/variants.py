@@ -32,6 +32,14 @@ from catalog.models import Product, ProductImage, ProductOption, ProductVariant,
 from catalog.stock import available_quantity
 
 
+def display_title(title: str, options: dict[str, Any] | None) -> str:
+    """The title buyers see (as `ProductVariant.display_title`): the given one, else the option
+    values, else "Default"."""
+    if title:
+        return title
+    return " / ".join(str(value) for value in (options or {}).values()) or "Default"
+
+
 @dataclass(frozen=True)
 class VariantRow:
     id: int
@@ -54,9 +62,7 @@ class VariantRow:
 
     @property
     def display_title(self) -> str:
-        if self.title:
-            return self.title
-        return " / ".join(str(value) for value in self.options.values()) or "Default"
+        return display_title(self.title, self.options)
 
 
 @dataclass

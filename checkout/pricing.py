@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -98,11 +98,20 @@ def price_line(item: CartItem) -> PricedLine:
 def price_cart(items: Iterable[CartItem]) -> PricedCart:
     """Pure: lines whose products are loaded (prefetched) cost no queries."""
     lines = tuple(price_line(item) for item in items)
-    return PricedCart(
-        total_amount=sum(line.line_total for line in lines),
-        currency=lines[0].currency if lines else str(settings.DEFAULT_CURRENCY),
-        item_count=sum(line.quantity for line in lines),
-        lines=lines,
+    total_amount, currency, item_count = cart_totals(
+        [(line.unit_amount, line.quantity, line.currency) for line in lines]
+    )
+    return PricedCart(total_amount=total_amount, currency=currency, item_count=item_count, lines=lines)
+
+
+def cart_totals(lines: Sequence[tuple[int, int, str]]) -> tuple[int, str, int]:
+    """(total_amount, currency, item_count) of lines given as (unit_amount, quantity, currency):
+    what `PricedCart` says (the cart answers read their lines as plain rows:
+    checkout/serializers/cart_json.py)."""
+    return (
+        sum(line_total(unit_amount, quantity) for unit_amount, quantity, _ in lines),
+        lines[0][2] if lines else str(settings.DEFAULT_CURRENCY),
+        sum(quantity for _, quantity, _ in lines),
     )
 
 

@@ -5,12 +5,17 @@ by the selectors and the cart lock (checkout/ownership.py: anyone else's cart or
 wrong or missing `X-Cart-Token`, is a 404, never a 403 or 401). An anonymous `POST /carts/`
 opens a guest cart (throttled per client address, scope `guest_cart`); `GET /carts/` without a
 JWT or a token is an empty list. Claiming a guest cart needs a JWT (401 without one).
+
+The cart answers are written by checkout/serializers/cart_json.py (plain rows, and the products'
+JSON from the catalog read cache); `CartSerializer` is their contract in the schema, and answers
+what that module does not write (e.g. `Accept: application/json; indent=4`).
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -21,8 +26,15 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from checkout.ownership import CART_TOKEN_HEADER, owner_from_request
-from checkout.selectors.carts import cart_get_for_owner, cart_list_for_owner
+from checkout.selectors.carts import (
+    cart_get_for_owner,
+    cart_list_for_owner,
+    cart_rows_get_for_owner,
+    cart_rows_list_for_owner,
+)
+from checkout.serializers.cart_json import CONTENT_TYPE, cart_json, carts_json, plain_json
 from checkout.serializers.carts import (
+    CappedLineSerializer,
     CartClaimSerializer,
     CartItemAddSerializer,
     CartItemUpdateSerializer,
@@ -87,8 +99,11 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         summary="List the caller's carts, newest first",
         responses={200: CartSerializer(many=True), **error_responses(401)},
     )
-    def list(self, request: Request) -> Response:
-        carts = cart_list_for_owner(owner=owner_from_request(request))
+    def list(self, request: Request) -> HttpResponse | Response:
+        owner = owner_from_request(request)
+        if plain_json(request):
+            return _json(carts_json(cart_rows_list_for_owner(owner=owner), request))
+        carts = cart_list_for_owner(owner=owner)
         return Response(CartSerializer(carts, many=True, context={"request": request}).data)
 
     @extend_schema(
@@ -111,12 +126,16 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
             **error_responses(401, 429),
         },
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request) -> HttpResponse | Response:
         opened = cart_open(owner=owner_from_request(request))
+        answer = status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK
+        if plain_json(request):
+            rows = cart_rows_get_for_owner(cart_id=opened.cart.pk, owner=opened.owner)
+            return _json(cart_json(rows, request, token=opened.token), code=answer)
         cart = cart_get_for_owner(cart_id=opened.cart.pk, owner=opened.owner)
         return Response(
             CartSerializer(cart, context={"request": request, "cart_token": opened.token}).data,
-            status=status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK,
+            status=answer,
         )
 
     @extend_schema(
@@ -130,8 +149,11 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         parameters=[_CART_ID_PARAM],
         responses={200: CartSerializer, **error_responses(401, 404)},
     )
-    def retrieve(self, request: Request, id: str) -> Response:
-        cart = cart_get_for_owner(cart_id=id, owner=owner_from_request(request))
+    def retrieve(self, request: Request, id: str) -> HttpResponse | Response:
+        owner = owner_from_request(request)
+        if plain_json(request):
+            return _json(cart_json(cart_rows_get_for_owner(cart_id=id, owner=owner), request))
+        cart = cart_get_for_owner(cart_id=id, owner=owner)
         return Response(CartSerializer(cart, context={"request": request}).data)
 
     @extend_schema(
@@ -252,9 +274,13 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         responses={200: CartClaimSerializer, **error_responses(401, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path="claim", permission_classes=[IsAuthenticated])
-    def claim(self, request: Request, id: str) -> Response:
+    def claim(self, request: Request, id: str) -> HttpResponse | Response:
         owner = owner_from_request(request)
         result = cart_claim(cart_id=UUID(id), owner=owner)
+        if plain_json(request):
+            rows = cart_rows_get_for_owner(cart_id=result.cart.pk, owner=owner)
+            capped = list(CappedLineSerializer(result.capped, many=True).data)
+            return _json(cart_json(rows, request, capped=capped))
         cart = cart_get_for_owner(cart_id=result.cart.pk, owner=owner)
         context = {"request": request, "capped": result.capped}
         return Response(CartClaimSerializer(cart, context=context).data)
@@ -266,3 +292,9 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+
+def _json(body: bytes, *, code: int = status.HTTP_200_OK) -> HttpResponse:
+    """A cart answer rendered by checkout/serializers/cart_json.py (the bytes and the headers DRF's
+    JSON renderer would give the serializer's data)."""
+    return HttpResponse(body, content_type=CONTENT_TYPE, status=code)
