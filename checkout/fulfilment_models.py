@@ -40,6 +40,11 @@ def fulfilment_status_of(items: Iterable[OrderItem]) -> str:
     for item in items:
         ordered += item.quantity
         shipped += item.quantity_shipped
+    return fulfilment_status_for(ordered=ordered, shipped=shipped)
+
+
+def fulfilment_status_for(*, ordered: int, shipped: int) -> str:
+    """`fulfilment_status_of` from the units ordered and shipped, summed over the items."""
     if shipped == 0:
         return FulfilmentStatus.UNFULFILLED
     return FulfilmentStatus.FULFILLED if shipped >= ordered else FulfilmentStatus.PARTIALLY_FULFILLED

@@ -82,11 +82,16 @@ def token_matches(token: str, stored_hash: str) -> bool:
 
 def order_token_for(order: Order) -> str | None:
     """The guest order's token to show its holder again; None for a user's order (see above)."""
-    if not order.token_hash:
+    return order_token_shown(order.pk, order.token_hash)
+
+
+def order_token_shown(order_id: UUID | str, stored_hash: str | None) -> str | None:
+    """`order_token_for` from the order's id and stored `token_hash` (for reads without an instance)."""
+    if not stored_hash:
         return None
     keys = [str(settings.SECRET_KEY), *(str(key) for key in getattr(settings, "SECRET_KEY_FALLBACKS", []))]
     for key in keys:
-        token = _derive(order.pk, key)
-        if token_matches(token, order.token_hash):
+        token = _derive(order_id, key)
+        if token_matches(token, stored_hash):
             return token
     return None

@@ -37,6 +37,15 @@ def orders_with_children(orders: QuerySet[Order]) -> QuerySet[Order]:
     ).order_by("-created_at", "-id")
 
 
+def order_list_for_owner(*, owner: OwnerLike, status: str | None = None) -> QuerySet[Order]:
+    """The owner's orders, newest first, nothing prefetched: the orders list and detail read them
+    as rows with their children in the same query (checkout/serializers/order_rows.py)."""
+    qs = orders_of(owner).order_by("-created_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
 def orders_for_owner(*, owner: OwnerLike, status: str | None = None) -> QuerySet[Order]:
     """The owner's orders, newest first, with items and events prefetched."""
     qs = orders_with_children(orders_of(owner))

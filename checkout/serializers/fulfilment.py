@@ -69,15 +69,15 @@ class OrderShippingSerializer(serializers.Serializer[Any]):
 
 def order_shipping(order: Order) -> dict[str, Any] | None:
     """`{method, address}` for an order that ships, else None (nothing to ship, or not paid)."""
-    if order.shipping_address is None and not order.shipping_method_name:
+    return shipping_data(order.shipping_method_id, order.shipping_method_name, order.shipping_address)
+
+
+def shipping_data(method_id: int | None, method_name: str, address: Any) -> dict[str, Any] | None:
+    """`order_shipping` from the order's shipping columns (for reads without an instance)."""
+    if address is None and not method_name:
         return None
-    address = order.shipping_address
     return {
-        "method": (
-            {"id": order.shipping_method_id, "name": order.shipping_method_name}
-            if order.shipping_method_name
-            else None
-        ),
+        "method": {"id": method_id, "name": method_name} if method_name else None,
         "address": {field: str(address.get(field) or "") for field in ADDRESS_FIELDS} if address else None,
     }
 

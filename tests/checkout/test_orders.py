@@ -8,6 +8,7 @@ from typing import cast
 
 import pytest
 import stripe
+from django.db import connection
 from pytest_django import DjangoAssertNumQueries
 from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
@@ -173,8 +174,9 @@ def test_list_query_count_is_constant(
 ) -> None:
     for _ in range(orders):
         _order(user, items=2, events=2, status=Order.Status.PAID, shipped=True)
-    # orders, items, events, shipments and their items (+ the page's own)
-    with django_assert_max_num_queries(6):
+    # PostgreSQL: the JWT's user, then the page with its children (checkout/serializers/order_rows.py);
+    # elsewhere the serializer's orders, items, events, shipments and their items (+ the user)
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 6):
         response = auth_client.get(ORDERS, {"page_size": 50})
     assert len(response.json()["results"]) == orders
 
@@ -184,7 +186,8 @@ def test_detail_query_count_is_constant(
     user: User, auth_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries, items: int
 ) -> None:
     order = _order(user, items=items, events=3, status=Order.Status.PAID, shipped=True)
-    with django_assert_max_num_queries(6):
+    # PostgreSQL: the JWT's user, then the order with its children; elsewhere as the list
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 6):
         response = auth_client.get(f"{ORDERS}{order.pk}/")
     assert response.status_code == 200
     assert len(response.json()["items"]) == items
