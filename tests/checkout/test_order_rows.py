@@ -28,6 +28,7 @@ from checkout.serializers.order_rows import _ORDER_FIELDS, _iso
 from checkout.serializers.orders import OrderSerializer
 from checkout.services.fulfilment import shipment_create, shipment_deliver
 from checkout.tokens import order_token_derive, order_token_hash
+from checkout.views import orders as order_views
 from tests.checkout.backoffice import make_order, next_number
 from tests.checkout.guests import order_token_client
 from tests.conftest import client_for
@@ -194,6 +195,21 @@ def test_every_detail_is_the_serializers_answer_byte_for_byte(verified_user: Use
         # then
         assert response.status_code == 200
         assert response.content == _render(reference), order.number
+
+
+def test_the_serializer_path_other_databases_take_answers_the_same_bytes(
+    verified_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: every shape of order, read once as PostgreSQL builds it
+    orders = _orders_of_every_shape(verified_user)
+    client = client_for(verified_user)
+    paths = [f"{ORDERS}?page_size=50", f"{ORDERS}?page_size=2", *(f"{ORDERS}{o.pk}/" for o in orders)]
+    fast = [client.get(path).content for path in paths]
+    # when: the view takes the serializer path (SQLite under `make run`)
+    monkeypatch.setattr(order_views, "_json_in_sql", lambda: False)
+    slow = [client.get(path).content for path in paths]
+    # then
+    assert slow == fast
 
 
 def test_a_guest_reads_its_order_by_token_as_the_serializer_shows_it(verified_user: User) -> None:
