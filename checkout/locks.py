@@ -67,6 +67,19 @@ def lock_order(
     return _lock_one(within if within is not None else Order.objects.all(), order_id, skip_locked=skip_locked)
 
 
+def lock_cart_of_order(order_id: UUID | str) -> Order | None:
+    """Lock the order's cart and return the order (its cart joined) in one statement, or None.
+
+    The order row is read, not locked (the cart's lock comes first; change the order with a
+    conditional update). Its fields are as they were when the statement started, before any wait
+    for the cart.
+    """
+    try:  # get(), not first(): a primary key needs no ORDER BY (cheaper to build, same row)
+        return Order.objects.select_related("cart").select_for_update(of=("cart",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValidationError, ValueError):  # no such row, or not a primary key
+        return None
+
+
 def lock_orders(orders: QuerySet[Order], *, skip_locked: bool = False) -> list[Order]:
     """Lock every order row of `orders`, in primary-key order, and return them."""
     return list(orders.select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk"))

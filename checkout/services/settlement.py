@@ -44,7 +44,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from checkout.locks import lock_cart
+from checkout.locks import lock_cart_of_order
 from checkout.models import Cart, Order, OrderEvent, OrderItem, ShippingMethod
 from checkout.services.refunds import order_refund_record, refund_event_record
 from checkout.services.transitions import order_event_note, order_transition
@@ -115,10 +115,13 @@ CLOSED = "closed"
 
 
 def _order_for_session(session: PaymentSession) -> Order | None:
+    """The session's order; for a paid session, read with its cart locked (one statement)."""
     try:
         order_id = uuid.UUID(session.order_ref or "")
     except ValueError:
         return None
+    if session.state is SessionState.PAID:
+        return lock_cart_of_order(order_id)
     return Order.objects.filter(pk=order_id).first()
 
 
@@ -205,12 +208,12 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
     if order.status in (S.PENDING, S.FAILED):
         # A failed order can be paid only through a session it never learned of (an orphan of a
         # create that timed out, before sessions were resolved): the money is taken, so it pays.
-        # The lock order is the cart, then its orders (as checkout and cancel take them): a
-        # webhook holding the order row while waiting for the cart could deadlock with a
-        # checkout holding the cart while waiting for the order.
+        # The order was read with its cart locked (`_order_for_session`): the lock order is the
+        # cart, then its orders (as checkout and cancel take them), since a webhook holding the
+        # order row while waiting for the cart could deadlock with a checkout holding the cart
+        # while waiting for the order.
         chosen = _chosen_option(order, session)
-        method = _chosen_method(chosen)  # read once, before the cart lock
-        lock_cart(order.cart_id)
+        method = _chosen_method(chosen)
         moved = order_transition(
             order_id=order.pk,
             to_status=S.PAID,
@@ -242,8 +245,11 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
 
 
 def order_settle(*, session: PaymentSession, source: str, event_id: str = "") -> SettleResult:
-    """Apply what the provider says of a session to its order (the table in the module docstring)."""
-    with transaction.atomic():
+    """Apply what the provider says of a session to its order (the table in the module docstring).
+
+    Inside a caller's transaction (the webhook's) this adds no savepoint: nothing here catches a
+    database error, so one rolls the caller's whole transaction back."""
+    with transaction.atomic(savepoint=False):
         order = _order_for_session(session)
         if order is None:
             logger.warning("session %s names no known order (%r); ignored", session.id, session.order_ref)
