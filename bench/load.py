@@ -1,7 +1,13 @@
-"""Load generators: `wrk` for GET endpoints, a thread pool of keep-alive clients for POST flows."""
+"""Load generators: `wrk` for GET endpoints, a thread pool of keep-alive clients for POST flows.
+
+`post` (requests, one session per thread) serves the checkout flows; `post_all` is the lighter
+sender of the webhook scenario: `http.client` keep-alive connections opened before the clock
+starts, bodies and headers prepared by the caller, so the timed window holds the requests alone.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import statistics
@@ -13,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -179,3 +186,78 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
         "mean": statistics.fmean(ms) if ms else float("nan"),
         "max": max(ms) if ms else float("nan"),
     }
+
+
+# A kept-alive connection the server closed just as a request went out: sent again once.
+_RECONNECT_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def _answer(response: http.client.HTTPResponse) -> Any:
+    raw = response.read()
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def post_all(
+    url: str, requests_: Sequence[tuple[bytes, dict[str, str]]], *, workers: int, timeout: float = 60.0
+) -> tuple[list[Call], float]:
+    """POST every `(body, headers)` to `url` from `workers` threads: (calls in order, wall seconds).
+
+    Each thread opens its keep-alive `http.client` connection and waits at a barrier before the
+    clock starts; the wall time runs from the release to the last answer. Threads take the next
+    request as they finish one (no fixed share). Every answer's status and JSON body are kept for
+    the caller to check. A request whose kept-alive connection the server had closed is sent again
+    once on a new connection (`Call.retried`), as `post` does.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    results: list[Call | None] = [None] * len(requests_)
+    indexes = iter(range(len(requests_)))
+    gate = threading.Barrier(workers + 1)
+    errors: list[BaseException] = []
+
+    def send(conn: http.client.HTTPConnection, body: bytes, headers: dict[str, str]) -> Call:
+        started = time.perf_counter()
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        answer = _answer(response)
+        return Call(response.status, time.perf_counter() - started, answer)
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            conn.connect()
+            gate.wait(timeout=60)
+            for i in indexes:  # a shared iterator: next() on it is atomic under the GIL
+                body, headers = requests_[i]
+                try:
+                    results[i] = send(conn, body, headers)
+                except _RECONNECT_ERRORS:
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+                    call = send(conn, body, headers)
+                    call.retried = True
+                    results[i] = call
+        except (OSError, http.client.HTTPException, threading.BrokenBarrierError) as exc:  # raised below
+            errors.append(exc)
+            gate.abort()
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, name=f"sender-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    gate.wait(timeout=60)
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"sender failed: {errors[0]!r}") from errors[0]
+    calls = [call for call in results if call is not None]
+    if len(calls) != len(requests_):
+        raise RuntimeError(f"{len(requests_) - len(calls)} requests were not sent")
+    return calls, wall

@@ -193,12 +193,14 @@ def products_bare_rounds(
     On a shared 2-core VM throughput drifts by 10–30 % within minutes, so one bare run followed by
     one products run measures the drift as much as the framework. Each pair here runs back to
     back for half the usual duration; the median of the pairs' ratios is the figure the target
-    is read from.
+    is read from. Odd rounds run in the reverse order (uncached, cached, bare), so a drift that
+    favours whatever runs first or last favours each side in turn and cancels in the median.
     """
     rounds: list[dict[str, float]] = []
-    for _ in range(args.ratio_rounds):
+    order = ("bare", "products", "products_uncached")
+    for round_no in range(args.ratio_rounds):
         pair: dict[str, float] = {}
-        for key in ("bare", "products", "products_uncached"):
+        for key in order if round_no % 2 == 0 else tuple(reversed(order)):
             try:
                 result = run_wrk(
                     key,

@@ -53,8 +53,11 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         ratio_static = w["products"]["rps"] / w["static"]["rps"]
         rows.append(("products / static WSGI (information)", f"{ratio_static:.3f}", True))
     lat = results.get("latency", {})
+    # The deep page is read uncached: it is compared with the uncached first page (the cached one
+    # costs no query at all, so the ratio would measure the cache, not the depth).
+    first = "products_uncached" if "products_uncached" in lat else "products"
     if "products_deep" in lat:
-        slow = lat["products_deep"]["p50"] / lat["products"]["p50"]
+        slow = lat["products_deep"]["p50"] / lat[first]["p50"]
         rows.append(
             (
                 f"1 connection: deep page p50 / first page p50 ≤ {DEEP_TARGET}",
@@ -87,8 +90,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 spread["p95"] < SEARCH_P95_TARGET_MS,
             )
         )
+    first = "products_uncached" if "products_uncached" in w else "products"
     if "products_deep" in w:
-        slow = w["products_deep"]["p50"] / w["products"]["p50"]
+        slow = w["products_deep"]["p50"] / w[first]["p50"]
         rows.append(
             (
                 f"8 connections: deep page p50 / first page p50 ≤ {DEEP_TARGET}",
@@ -96,7 +100,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 slow <= DEEP_TARGET,
             )
         )
-        rps = w["products"]["rps"] / w["products_deep"]["rps"]
+        rps = w[first]["rps"] / w["products_deep"]["rps"]
         rows.append(
             (
                 f"8 connections: first page req/s / deep page req/s ≤ {DEEP_TARGET}",

@@ -9,6 +9,7 @@ table; `--json` / `--plot` also write the figures and the matplotlib chart.
     python -m bench.run                 # the full run: 1,000,000 products
     python -m bench.run --quick         # 20,000 products, shorter runs
     python -m bench.run --keep-db       # keep the seeded catalog as a template for the next run
+    python -m bench.run --quick --only webhooks --db shopapi_bench_wh   # the webhook scenario alone
 """
 
 from __future__ import annotations
@@ -79,19 +80,28 @@ def manage(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
-def prepare_database(env: dict[str, str], *, products: int, categories: int, keep: bool) -> dict[str, Any]:
-    """Create `shopapi_bench` (from the cached template when allowed), migrate, seed, analyze."""
-    template = f"{DB_NAME}_seed_{products}_{categories}"
-    drop_database(DB_NAME)
+def prepare_database(
+    env: dict[str, str],
+    *,
+    products: int,
+    categories: int,
+    keep: bool,
+    name: str = DB_NAME,
+    template_of: str | None = None,
+) -> dict[str, Any]:
+    """Create `name` (from the cached template when allowed), migrate, seed, analyze; the template
+    is named after `template_of` (default `name`), so several databases can share one."""
+    template = f"{template_of or name}_seed_{products}_{categories}"
+    drop_database(name)
     info: dict[str, Any] = {"template": None}
     started = time.monotonic()
     if keep and database_exists(template):
-        admin_execute(f'CREATE DATABASE "{DB_NAME}" TEMPLATE "{template}"')
+        admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         info["template"] = template
         manage(env, "migrate", "--noinput")
-        log(f"database {DB_NAME} copied from the cached template {template}")
+        log(f"database {name} copied from the cached template {template}")
     else:
-        admin_execute(f'CREATE DATABASE "{DB_NAME}"')
+        admin_execute(f'CREATE DATABASE "{name}"')
         manage(env, "migrate", "--noinput")
         log(f"seeding {products:,} products in {categories} categories (seed_catalog)...")
         out = manage(env, "seed_catalog", "--products", str(products), "--categories", str(categories))
@@ -100,7 +110,7 @@ def prepare_database(env: dict[str, str], *, products: int, categories: int, kee
             conn.execute("VACUUM ANALYZE")
         if keep:
             drop_database(template)
-            admin_execute(f'CREATE DATABASE "{template}" TEMPLATE "{DB_NAME}"')
+            admin_execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
             log(f"kept the seeded catalog as template {template} (drop it with DROP DATABASE)")
     info["seconds"] = round(time.monotonic() - started, 1)
     return info
@@ -168,13 +178,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ratio-rounds",
         type=int,
-        default=5,
-        help="alternating bare/products pairs for the products/bare ratio (default 5)",
+        default=7,
+        help="alternating bare/products rounds for the products/bare ratio (default 7)",
     )
     parser.add_argument(
         "--search-spread", type=int, default=100, help="varied search terms timed one by one (default 100)"
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")
+    parser.add_argument(
+        "--only",
+        choices=("webhooks",),
+        default=None,
+        help="run one scenario alone: 'webhooks' skips the reads and checkouts (its pending orders "
+        "are then all made by the webhook scenario)",
+    )
+    parser.add_argument(
+        "--webhook-events",
+        type=int,
+        default=None,
+        help="events the webhook scenario delivers at least (default 800, --quick too: a few seconds)",
+    )
+    parser.add_argument(
+        "--db", default=DB_NAME, help=f"database name (default {DB_NAME}), dropped at the end"
+    )
     parser.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/15",
@@ -190,6 +216,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.duration = 5.0 if args.quick else 10.0
     if args.checkouts is None:
         args.checkouts = 60 if args.quick else 200
+    if args.webhook_events is None:
+        args.webhook_events = 800
     return args
 
 
@@ -216,7 +244,7 @@ def services(env: dict[str, str], args: argparse.Namespace) -> Iterator[tuple[Li
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    database_url = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+    database_url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     env = server_env(
         database_url=database_url,
         extra={
@@ -246,7 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     log(f"machine: {results['machine']}")
     try:
         results["database"] = prepare_database(
-            env, products=args.products, categories=args.categories, keep=args.keep_db
+            env,
+            products=args.products,
+            categories=args.categories,
+            keep=args.keep_db,
+            name=args.db,
+            template_of=DB_NAME,
         )
         os.environ.update(env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "shopapi.settings"
@@ -267,8 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             from django.db import connections
 
             connections.close_all()
-        drop_database(DB_NAME)
-        log(f"dropped {DB_NAME}")
+        drop_database(args.db)
+        log(f"dropped {args.db}")
         if args.redis_url:
             redis_flush(args.redis_url)
     results["total_seconds"] = round(time.monotonic() - started, 1)

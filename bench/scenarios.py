@@ -3,8 +3,11 @@
 1. the GET scenarios (`bench.reads`): answers checked, queries counted, then timed;
    and the CPU cost of gzip on those answers (`bench.compression`);
 2. the checkout scenarios (`bench.checkouts`);
-3. the webhook scenario on the sessions those created (`bench.webhook_delivery`);
+3. the webhook scenario on the sessions those created, topped up to `--webhook-events`
+   (`bench.webhook_delivery`);
 4. a profile of the slowest API path (`bench.profiling`).
+
+`--only webhooks` runs the third alone, on pending orders it makes itself.
 
 Each returns plain dicts (figures + checks) that `bench.report` prints and plots. Any failed check
 (a wrong answer, a second session, a lost or doubled webhook) sets `ok` to False and is listed
@@ -36,6 +39,19 @@ def run_all(
     """Every scenario against the running `server`: the figures, `failures` and `ok`."""
     checks = Checks()
     base = server.url
+    if args.only == "webhooks":
+        out = webhooks_run(
+            base,
+            stripe,
+            webhook_secret,
+            set(),
+            checks,
+            events=args.webhook_events,
+            server_pid=server.process.pid,
+        )
+        out["failures"] = checks.failures
+        out["ok"] = not checks.failures
+        return out
     targets = read_targets_create(args, search_terms)
     out, wrk_results = reads_run(args, base, targets, search_terms, checks)
     out["compression"] = compression_measure(
@@ -50,7 +66,17 @@ def run_all(
 
     figures, session_ids = checkouts_run(args, base, stripe, checks)
     out.update(figures)
-    out.update(webhooks_run(base, stripe, webhook_secret, session_ids, checks))
+    out.update(
+        webhooks_run(
+            base,
+            stripe,
+            webhook_secret,
+            session_ids,
+            checks,
+            events=args.webhook_events,
+            server_pid=server.process.pid,
+        )
+    )
 
     if not args.no_profile:
         slowest = min(PROFILED, key=lambda k: wrk_results[k].rps)
