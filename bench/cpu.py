@@ -20,12 +20,13 @@ was asked.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.common import API, log
@@ -83,28 +84,21 @@ def _queries(call: Callable[[], tuple[str, bytes]]) -> int:
     return len(ctx.captured_queries)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def harness_parser(doc: str | None, *, db: str) -> argparse.ArgumentParser:
+    """The options every in-process harness takes (this one and bench/webhook_cpu.py)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=100, help="requests per path per round")
-    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(PATHS)}")
     parser.add_argument("--keep-db", action="store_true", help="keep the seeded catalog as a template DB")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="flushed at start")
-    parser.add_argument(
-        "--profile",
-        default="",
-        help="profile one path with cProfile in CPU time instead of timing (BENCH_CPU_TOP rows, "
-        "BENCH_CPU_DUMP=file to keep the stats)",
-    )
-    parser.add_argument("--db", default=DB_NAME, help=f"database (default {DB_NAME}), dropped at the end")
-    return parser.parse_args(argv)
+    parser.add_argument("--db", default=db, help=f"database (default {db}), dropped at the end")
+    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+@contextlib.contextmanager
+def harness(args: argparse.Namespace, extra: dict[str, str] | None = None) -> Iterator[None]:
+    """Production settings (`DEBUG=0`, Redis as cache and broker) on `args.db`, copied from the
+    seeded template (`--keep-db`), Django set up in this process; the database dropped after."""
     env = server_env(
         database_url=f"postgres://postgres@127.0.0.1:5432/{args.db}",
         extra={
@@ -116,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": str(ROOT),
             "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
             "REDIS_URL": args.redis_url,
+            **(extra or {}),
         },
     )
     redis_flush(args.redis_url)
@@ -131,12 +126,32 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     django.setup()
     try:
-        return _measure(args)
+        yield
     finally:
         from django.db import connections
 
         connections.close_all()
         drop_database(args.db)
+        redis_flush(args.redis_url)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = harness_parser(__doc__, db=DB_NAME)
+    parser.add_argument("--requests", type=int, default=100, help="requests per path per round")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(PATHS)}")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="profile one path with cProfile in CPU time instead of timing (BENCH_CPU_TOP rows, "
+        "BENCH_CPU_DUMP=file to keep the stats)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with harness(args):
+        return _measure(args)
 
 
 def _measure(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bench.webhook_proc import cpu_seconds
+
 LUA = Path(__file__).with_name("wrk_report.lua")
 
 
@@ -54,8 +56,10 @@ def run_wrk(
     threads: int = 1,
     headers: dict[str, str] | None = None,
     warmup: float = 2.0,
+    cpu_pids: Sequence[int] = (),
 ) -> Result:
-    """`wrk` against `base_url` rotating over `paths`; a short warm-up run first (not counted)."""
+    """`wrk` against `base_url` rotating over `paths`; a short warm-up run first (not counted).
+    `cpu_pids`: processes whose CPU seconds over the measured run go in `extra["cpu_seconds"]`."""
 
     def once(seconds: float) -> dict[str, Any]:
         command = [
@@ -80,7 +84,9 @@ def run_wrk(
 
     if warmup > 0:
         once(warmup)
+    before = [cpu_seconds(pid) or 0.0 for pid in cpu_pids]
     data = once(duration)
+    used = [(cpu_seconds(pid) or 0.0) - start for pid, start in zip(cpu_pids, before, strict=True)]
     if data["requests"] == 0:
         raise RuntimeError(f"wrk completed no request against {base_url}{paths[0]}: {data}")
     lat = data["latency_us"]
@@ -98,8 +104,39 @@ def run_wrk(
         extra={
             "wrk": data,
             "socket_errors": data["errors"]["read"] + data["errors"]["connect"] + data["errors"]["write"],
+            "cpu_seconds": used,
         },
     )
+
+
+def worker_pids(server_pids: Sequence[int]) -> list[int]:
+    """gunicorn's workers: the children of its master processes."""
+    pids: list[int] = []
+    for server_pid in server_pids:
+        for task in Path(f"/proc/{server_pid}/task").glob("*/children"):
+            try:
+                pids.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return pids
+
+
+def run_wrk_watched(
+    name: str, base_url: str, paths: Sequence[str], *, server_pids: Sequence[int], **kwargs: Any
+) -> Result:
+    """`run_wrk`, noting how the run's CPU fell on gunicorn's workers (`worker_cpu_share`: the
+    busiest worker's share).
+
+    wrk opens its few keep-alive connections at once and each stays with the worker that
+    accepted it; a gthread worker runs Python on one core (its threads share the GIL), so when one
+    worker took most connections the figure is closer to one core's than to the server's. The
+    share says which it was (docs/benchmarks.md, "How the connections fall on the workers").
+    """
+    workers = worker_pids(server_pids)
+    result = run_wrk(name, base_url, paths, cpu_pids=workers, **kwargs)
+    used = result.extra["cpu_seconds"]
+    result.extra["worker_cpu_share"] = max(used) / sum(used) if len(used) > 1 and sum(used) > 0 else None
+    return result
 
 
 def percentile(values: Sequence[float], q: float) -> float:

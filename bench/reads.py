@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,7 @@ import requests
 
 from bench import data
 from bench.common import API, Checks, auth_headers, get, log
-from bench.load import Result, run_wrk
+from bench.load import Result, run_wrk, run_wrk_watched
 
 # An unknown parameter: the page is answered from the database, never from the catalog cache.
 UNCACHED = "bench=uncached"
@@ -160,19 +161,26 @@ def queries_count(targets: ReadTargets, checks: Checks) -> dict[str, int]:
     return counts
 
 
+def balance_note(result: Result) -> str:
+    """The busiest gunicorn worker's share of the run's CPU (`run_wrk_watched`)."""
+    share = result.extra.get("worker_cpu_share")
+    return "" if share is None else f"  busiest worker {share:.0%}"
+
+
 def throughput(
-    args: argparse.Namespace, base: str, targets: ReadTargets, checks: Checks
+    args: argparse.Namespace, base: str, targets: ReadTargets, checks: Checks, server_pids: Sequence[int]
 ) -> dict[str, Result]:
     """`wrk` at `--connections`, one endpoint at a time, the ceilings first."""
     results: dict[str, Result] = {}
     for key, label in targets.labels.items():
-        result = run_wrk(
+        result = run_wrk_watched(
             label,
             base,
             targets.paths[key],
             duration=args.duration,
             connections=args.connections,
             headers={**auth_headers(targets.tokens.get(key)), **targets.headers.get(key, {})},
+            server_pids=server_pids,
         )
         results[key] = result
         checks.expect(result.errors == 0, f"{label}: {result.errors} non-2xx answers or timeouts under load")
@@ -181,12 +189,19 @@ def throughput(
             socket_errors <= max(5, result.requests // 20),
             f"{label}: {socket_errors} socket errors for {result.requests} requests (over 5%)",
         )
-        log(f"{label:55s} {result.rps:8.0f} req/s  p50 {result.p50:6.1f} ms  p99 {result.p99:6.1f} ms")
+        log(
+            f"{label:55s} {result.rps:8.0f} req/s  p50 {result.p50:6.1f} ms  p99 {result.p99:6.1f} ms"
+            f"{balance_note(result)}"
+        )
     return results
 
 
 def products_bare_rounds(
-    args: argparse.Namespace, base: str, paths: dict[str, list[str]], checks: Checks
+    args: argparse.Namespace,
+    base: str,
+    paths: dict[str, list[str]],
+    checks: Checks,
+    server_pids: Sequence[int] = (),
 ) -> list[dict[str, float]]:
     """products/bare measured in alternating rounds (bare, products cached, products uncached, …).
 
@@ -202,13 +217,14 @@ def products_bare_rounds(
         pair: dict[str, float] = {}
         for key in order if round_no % 2 == 0 else tuple(reversed(order)):
             try:
-                result = run_wrk(
+                result = run_wrk_watched(
                     key,
                     base,
                     paths[key],
                     duration=args.duration / 2,
                     connections=args.connections,
                     warmup=1.0,
+                    server_pids=server_pids,
                 )
             except RuntimeError as exc:  # no request completed in the window: the server stalled
                 log(f"ratio round, {key}: {exc}")
@@ -216,13 +232,16 @@ def products_bare_rounds(
                 continue
             checks.expect(result.errors == 0, f"ratio round, {key}: {result.errors} non-2xx/timeouts")
             pair[key] = result.rps
+            pair[f"{key}_busiest_worker"] = result.extra.get("worker_cpu_share") or float("nan")
         bare = pair["bare"] or float("nan")
         pair["ratio"] = pair["products"] / bare
         pair["ratio_uncached"] = pair["products_uncached"] / bare
         rounds.append(pair)
         log(
             f"ratio round: bare {pair['bare']:.0f} req/s, products cached {pair['products']:.0f} "
-            f"({pair['ratio']:.2f}), uncached {pair['products_uncached']:.0f} ({pair['ratio_uncached']:.2f})"
+            f"({pair['ratio']:.2f}), uncached {pair['products_uncached']:.0f} ({pair['ratio_uncached']:.2f});"
+            " busiest worker "
+            + "/".join(f"{pair.get(f'{key}_busiest_worker', float('nan')):.0%}" for key in order)
         )
     return rounds
 
@@ -304,16 +323,22 @@ def search_spread(base: str, terms: list[str], checks: Checks) -> dict[str, Any]
 
 
 def reads_run(
-    args: argparse.Namespace, base: str, targets: ReadTargets, search_terms: list[str], checks: Checks
+    args: argparse.Namespace,
+    base: str,
+    targets: ReadTargets,
+    search_terms: list[str],
+    checks: Checks,
+    server_pids: Sequence[int] = (),
 ) -> tuple[dict[str, Any], dict[str, Result]]:
-    """Every GET scenario in order: (the figures for the report, the 8-connection results)."""
+    """Every GET scenario in order: (the figures for the report, the 8-connection results).
+    `server_pids`: gunicorn's masters, whose workers' CPU tells how a wrk run fell on them."""
     answers_check(base, targets, checks)
     out: dict[str, Any] = {"deep": {"depth": targets.depth, "price_depth": targets.price_depth}}
     out["queries"] = queries_count(targets, checks)
-    wrk_results = throughput(args, base, targets, checks)
+    wrk_results = throughput(args, base, targets, checks, server_pids)
     out["wrk"] = {key: asdict(r) for key, r in wrk_results.items()}
     out["labels"] = targets.labels
-    out["ratio_rounds"] = products_bare_rounds(args, base, targets.paths, checks)
+    out["ratio_rounds"] = products_bare_rounds(args, base, targets.paths, checks, server_pids)
     out["latency"] = latency_one_connection(args, base, targets, checks)
     out["search_terms"] = search_terms_time(base, targets, search_terms)
     out["search_spread"] = search_spread(base, data.search_spread_terms(args.search_spread), checks)

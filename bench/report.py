@@ -151,7 +151,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(
         f"shopapi benchmark — {m['nproc']} CPU ({m['cpu']}), {m['memory_gib']} GiB, "
         f"PostgreSQL {m['postgresql']}, {results['args']['products']} products, "
-        f"{results['args']['workers']} gunicorn workers x {results['args']['threads']} threads, "
+        f"{results['args']['workers']} gunicorn processes (SO_REUSEPORT) x 1 worker x "
+        f"{results['args']['threads']} threads, "
         f"wrk {results['args']['connections']} connections x {results['args']['duration']} s"
     )
     lines.append(f"load at start: {m['uptime']}")

@@ -24,6 +24,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import log  # noqa: E402
+from bench.load import worker_pids  # noqa: E402
 from devtools.fakestripe_process import FakeStripeServer, start_fakestripe  # noqa: E402
 from devtools.live import LiveServer, free_port, server_env, start_gunicorn  # noqa: E402
 
@@ -221,23 +223,73 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+@dataclass
+class ServerGroup:
+    """The bench's server: `--workers` gunicorn processes of one gthread worker each (`--threads`
+    threads), listening on one port with SO_REUSEPORT.
+
+    One gunicorn with two workers would be the same threads and processes, but there the workers
+    share one listening socket and whichever wakes first accepts: wrk's 8 keep-alive connections,
+    opened at once, often all went to one worker (its CPU was 100 % of the workers' in half the
+    runs), and a gthread worker runs Python on one core, so those runs measured one core of two
+    (docs/benchmarks.md, "How the connections fall on the workers"). With a socket per process the
+    kernel spreads the connections across them.
+    """
+
+    servers: list[LiveServer]
+
+    @property
+    def url(self) -> str:
+        return self.servers[0].url
+
+    @property
+    def pids(self) -> list[int]:
+        """The gunicorn master processes (their workers are their children)."""
+        return [server.process.pid for server in self.servers]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(server.log_tail(lines) for server in self.servers)
+
+
+def _booted(server: LiveServer, timeout: float = 60.0) -> None:
+    """Wait until `server`'s worker is up (its health check may have been answered by another
+    process on the shared port): it has forked a worker, which then imports the project."""
+    deadline = time.monotonic() + timeout
+    while not worker_pids([server.process.pid]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3.0)  # importing Django and the project takes the worker about 1.5 s here
+
+
 @contextlib.contextmanager
-def services(env: dict[str, str], args: argparse.Namespace) -> Iterator[tuple[LiveServer, FakeStripeServer]]:
-    """fakestripe (webhooks recorded, not auto-delivered) and gunicorn serving bench.wsgi."""
+def services(env: dict[str, str], args: argparse.Namespace) -> Iterator[tuple[ServerGroup, FakeStripeServer]]:
+    """fakestripe (webhooks recorded, not auto-delivered) and the gunicorn group serving bench.wsgi."""
     port = free_port()
     webhook_url = f"http://127.0.0.1:{port}/api/v1/payments/stripe/webhook/"
     stripe = start_fakestripe(webhook_url=webhook_url, webhook_secret=WEBHOOK_SECRET)
-    server: LiveServer | None = None
+    group = ServerGroup([])
     try:
         stripe.config(auto_deliver=False)
         env["STRIPE_API_BASE"] = stripe.base_url
-        server = start_gunicorn(
-            env=env, port=port, workers=args.workers, threads=args.threads, app="bench.wsgi:application"
-        )
-        yield server, stripe
+        for _ in range(args.workers):
+            group.servers.append(
+                start_gunicorn(
+                    env=env,
+                    port=port,
+                    workers=1,
+                    threads=args.threads,
+                    app="bench.wsgi:application",
+                    extra_args=["--reuse-port"],
+                )
+            )
+        for server in group.servers:
+            _booted(server)
+        yield group, stripe
     finally:
-        if server is not None:
-            server.stop()
+        group.stop()
         stripe.stop()
 
 

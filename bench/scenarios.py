@@ -17,7 +17,7 @@ under `failures`; a benchmark that measured wrong answers is not a result.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.checkouts import checkouts_run
 from bench.common import API, Checks
@@ -26,12 +26,14 @@ from bench.profiling import profile_endpoint
 from bench.reads import PROFILED, read_targets_create, reads_run
 from bench.webhook_delivery import webhooks_run
 from devtools.fakestripe_process import FakeStripeServer
-from devtools.live import LiveServer
+
+if TYPE_CHECKING:
+    from bench.run import ServerGroup
 
 
 def run_all(
     args: argparse.Namespace,
-    server: LiveServer,
+    server: ServerGroup,
     stripe: FakeStripeServer,
     webhook_secret: str,
     search_terms: list[str],
@@ -47,13 +49,13 @@ def run_all(
             set(),
             checks,
             events=args.webhook_events,
-            server_pid=server.process.pid,
+            server_pids=server.pids,
         )
         out["failures"] = checks.failures
         out["ok"] = not checks.failures
         return out
     targets = read_targets_create(args, search_terms)
-    out, wrk_results = reads_run(args, base, targets, search_terms, checks)
+    out, wrk_results = reads_run(args, base, targets, search_terms, checks, server.pids)
     out["compression"] = compression_measure(
         {
             "GET /products/ (20 products)": targets.paths["products_uncached"][0],
@@ -74,7 +76,7 @@ def run_all(
             session_ids,
             checks,
             events=args.webhook_events,
-            server_pid=server.process.pid,
+            server_pids=server.pids,
         )
     )
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import statistics
 import sys
 import time
@@ -42,25 +41,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import API, log
-from bench.cpu import DB_NAME as CPU_DB_NAME
-from bench.run import ROOT, WEBHOOK_SECRET, drop_database, prepare_database, redis_flush
+from bench.cpu import harness, harness_parser
+from bench.run import WEBHOOK_SECRET
 from devtools.fakestripe_process import FakeStripeServer, start_fakestripe
-from devtools.live import server_env
 
 WEBHOOK_PATH = f"{API}/payments/stripe/webhook/"
 MODES = ("wsgi", "receive")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = harness_parser(__doc__, db="shopapi_bench_webhook_cpu")
     parser.add_argument("--events", type=int, default=100, help="events per mode per round")
-    parser.add_argument("--keep-db", action="store_true", help="keep the seeded catalog as a template DB")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="flushed at start")
-    parser.add_argument("--db", default="shopapi_bench_webhook_cpu", help="database name, dropped at the end")
     parser.add_argument(
         "--profile",
         choices=("wall", "cpu"),
@@ -75,48 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     stripe = start_fakestripe(webhook_secret=WEBHOOK_SECRET)
     try:
         stripe.config(auto_deliver=False)
-        env = server_env(
-            database_url=f"postgres://postgres@127.0.0.1:5432/{args.db}",
-            extra={
-                "STRIPE_SECRET_KEY": "sk_test_bench_local",
-                "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STRIPE_API_BASE": stripe.base_url,
-                "STRIPE_TIMEOUT_SECONDS": "10",
-                "JWT_ACCESS_MINUTES": "600",
-                "CONN_MAX_AGE": "600",
-                "LOG_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT),
-                "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
-                "REDIS_URL": args.redis_url,
-                "THROTTLE_CHECKOUT": "1000000/min",
-                "THROTTLE_CHECKOUT_ADDRESS": "1000000/min",
-            },
-        )
-        redis_flush(args.redis_url)
-        prepare_database(
-            env,
-            products=args.products,
-            categories=24,
-            keep=args.keep_db,
-            name=args.db,
-            template_of=CPU_DB_NAME,
-        )
-        os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "shopapi.settings"
-        import warnings
-
-        import django
-
-        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-        django.setup()
-        try:
+        extra = {
+            "STRIPE_API_BASE": stripe.base_url,
+            "STRIPE_TIMEOUT_SECONDS": "10",
+            "THROTTLE_CHECKOUT": "1000000/min",
+            "THROTTLE_CHECKOUT_ADDRESS": "1000000/min",
+        }
+        with harness(args, extra):
             return _measure(args, stripe)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            drop_database(args.db)
-            redis_flush(args.redis_url)
     finally:
         stripe.stop()
 

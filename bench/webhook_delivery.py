@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -99,12 +100,12 @@ def webhooks_run(
     checks: Checks,
     *,
     events: int = 0,
-    server_pid: int | None = None,
+    server_pids: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Deliver every session's completed event, replay them all, forge one; check exactly once.
 
     `events`: at least this many events (more pending orders are made when the checkout
-    scenarios left fewer sessions). `server_pid` (gunicorn's master): where the CPU of the first
+    scenarios left fewer sessions). `server_pids` (gunicorn's masters): where the CPU of the first
     deliveries went (`bench.webhook_proc`)."""
     session_ids = session_ids | pending_sessions(base, events - len(session_ids), checks)
     recorded_events = completed_events(stripe, session_ids, checks)
@@ -113,9 +114,9 @@ def webhooks_run(
 
     log(f"webhooks: {len(bodies)} first deliveries from {SENDERS} senders, then replays, then a forged one")
     requests = _signed(bodies, secret)
-    before = snapshot(server_pid) if server_pid else None
+    before = snapshot(server_pids) if server_pids else None
     first, first_wall = post_all(url, requests, workers=SENDERS)
-    cpu = cpu_share(before, snapshot(server_pid), len(bodies)) if before and server_pid else {}
+    cpu = cpu_share(before, snapshot(server_pids), len(bodies)) if before and server_pids else {}
     replay, replay_wall = post_all(url, _signed(bodies, secret), workers=SENDERS)
     (forged,), _ = post_all(url, _signed(bodies[:1], "whsec_wrong"), workers=1)
     checks.expect(

@@ -10,6 +10,7 @@ total time (/proc/stat). Linux only; elsewhere the figures are empty.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,14 +66,14 @@ def _by_pid(pids: list[int]) -> dict[int, float]:
     return {pid: seconds for pid in pids if (seconds := cpu_seconds(pid)) is not None}
 
 
-def snapshot(server_pid: int) -> Snapshot:
+def snapshot(server_pids: Sequence[int]) -> Snapshot:
     """The CPU seconds so far of the server's processes, PostgreSQL's, this process, the machine."""
     if not (_PROC / "stat").exists():
         return Snapshot()
     ticks = [int(v) for v in (_PROC / "stat").read_text().splitlines()[0].split()[1:]]
     idle = ticks[3] + ticks[4]  # idle + iowait
     return Snapshot(
-        server=_by_pid(_tree(server_pid)),
+        server=_by_pid([pid for server_pid in server_pids for pid in _tree(server_pid)]),
         postgres=_by_pid(_named("postgres")),
         client=cpu_seconds(os.getpid()) or 0.0,
         busy=(sum(ticks) - idle) / _TICKS,
