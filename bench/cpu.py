@@ -37,10 +37,13 @@ DB_NAME = "shopapi_bench_cpu"
 PATHS = ("bare", "products_uncached", "products_cached", "cart", "orders")
 
 
-def _environ(path: str, token: str | None) -> dict[str, Any]:
+def wsgi_environ(
+    path: str, *, method: str = "GET", body: bytes = b"", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A WSGI request as gunicorn hands it to the application (loopback, HTTP/1.1)."""
     route, _, query = path.partition("?")
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": "GET",
+        "REQUEST_METHOD": method,
         "PATH_INFO": route,
         "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
@@ -50,16 +53,23 @@ def _environ(path: str, token: str | None) -> dict[str, Any]:
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_ACCEPT": "*/*",
         "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
+        "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
         "wsgi.version": (1, 0),
     }
-    if token:
-        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if body:
+        environ["CONTENT_TYPE"] = "application/json"
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for key, value in (headers or {}).items():
+        environ["HTTP_" + key.upper().replace("-", "_")] = value
     return environ
+
+
+def _environ(path: str, token: str | None) -> dict[str, Any]:
+    return wsgi_environ(path, headers={"Authorization": f"Bearer {token}"} if token else None)
 
 
 def _caller(app: Callable[..., Any], path: str, token: str | None) -> Callable[[], tuple[str, bytes]]:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import API, log
-from bench.cpu import harness, harness_parser
+from bench.cpu import harness, harness_parser, wsgi_environ
 from bench.run import WEBHOOK_SECRET
 from devtools.fakestripe_process import FakeStripeServer, start_fakestripe
 
@@ -82,29 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _wsgi_post(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_ACCEPT": "*/*",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
-    for key, value in headers.items():
-        environ["HTTP_" + key.upper().replace("-", "_")] = value
-    return environ
+    return wsgi_environ(path, method="POST", body=body, headers=headers)
 
 
 def _app_call(app: Callable[..., Any], environ: dict[str, Any]) -> tuple[str, bytes]:
