@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bench.webhook_proc import cpu_seconds
+from bench.webhook_proc import cpu_seconds, process_tree
 
 LUA = Path(__file__).with_name("wrk_report.lua")
 
@@ -110,15 +110,8 @@ def run_wrk(
 
 
 def worker_pids(server_pids: Sequence[int]) -> list[int]:
-    """gunicorn's workers: the children of its master processes."""
-    pids: list[int] = []
-    for server_pid in server_pids:
-        for task in Path(f"/proc/{server_pid}/task").glob("*/children"):
-            try:
-                pids.extend(int(child) for child in task.read_text().split())
-            except OSError:
-                continue
-    return pids
+    """gunicorn's workers: the processes under its master processes."""
+    return [pid for master in server_pids for pid in process_tree(master) if pid != master]
 
 
 def run_wrk_watched(

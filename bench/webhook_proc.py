@@ -28,7 +28,7 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """`pid` and its descendants."""
     pids, todo = [], [pid]
     while todo:
@@ -73,7 +73,7 @@ def snapshot(server_pids: Sequence[int]) -> Snapshot:
     ticks = [int(v) for v in (_PROC / "stat").read_text().splitlines()[0].split()[1:]]
     idle = ticks[3] + ticks[4]  # idle + iowait
     return Snapshot(
-        server=_by_pid([pid for server_pid in server_pids for pid in _tree(server_pid)]),
+        server=_by_pid([pid for server_pid in server_pids for pid in process_tree(server_pid)]),
         postgres=_by_pid(_named("postgres")),
         client=cpu_seconds(os.getpid()) or 0.0,
         busy=(sum(ticks) - idle) / _TICKS,
