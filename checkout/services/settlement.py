@@ -211,7 +211,8 @@ def _settle_paid(order: Order, session: PaymentSession, source: str, event_id: s
         # The order was read with its cart locked (`_order_for_session`): the lock order is the
         # cart, then its orders (as checkout and cancel take them), since a webhook holding the
         # order row while waiting for the cart could deadlock with a checkout holding the cart
-        # while waiting for the order.
+        # while waiting for the order. (So the chosen method's one-row read, made only when a
+        # shipping option was chosen, runs under the lock: cheaper than a separate order read.)
         chosen = _chosen_option(order, session)
         method = _chosen_method(chosen)
         moved = order_transition(
