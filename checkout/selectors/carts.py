@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import ProductVariant
 from checkout.models import Cart, CartItem
 from checkout.ownership import OwnerLike, cart_not_found, carts_of
+from shopapi.db import prepared_statements
 
 
 def _items_prefetch() -> Prefetch:
@@ -109,7 +110,8 @@ def _cart_rows(carts: QuerySet[Cart]) -> list[CartRows]:
     except EmptyResultSet:  # no credentials: no carts
         return []
     found: dict[Any, CartRows] = {}
-    with connection.cursor() as cursor:
+    # One owner's carts and their lines: the same plan whatever the ids, so prepared once.
+    with prepared_statements(), connection.cursor() as cursor:
         cursor.execute(_rows_sql(owned), params)
         rows = cursor.fetchall()
     to_uuid = Cart._meta.pk.to_python

@@ -110,7 +110,9 @@ def test_a_first_delivery_is_one_transaction_of_seven_statements_and_a_replay_on
         "UPDATE checkout_cart",
         "COMMIT",
     ]
-    assert first_ctx.captured_queries[2]["sql"].endswith('FOR UPDATE OF "checkout_cart"')
+    lock = first_ctx.captured_queries[2]["sql"]
+    assert 'JOIN "checkout_cart" c ' in lock
+    assert lock.endswith("FOR UPDATE OF c")
     assert _statements(again_ctx) == ["BEGIN", "INSERT payments_providerevent", "COMMIT"]
     assert (first.outcome, again.outcome) == (WebhookOutcome.PROCESSED, WebhookOutcome.DUPLICATE)
     order.refresh_from_db()
@@ -121,6 +123,45 @@ def test_a_first_delivery_is_one_transaction_of_seven_statements_and_a_replay_on
     assert (row.event_id, row.type, row.payload) == (event["id"], COMPLETED, event)
     assert row.processed_at is not None
     assert row.processed_at == row.received_at
+
+
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.postgres_only  # PostgreSQL's prepared statements
+@pytest.mark.django_db(transaction=True)  # the intake's own transaction: its commit keeps them
+def test_a_delivery_runs_prepared_statements_and_the_next_one_prepares_nothing_new(
+    stripe_env: FakeStripeServer,  # noqa: F811
+    user: User,
+    other_user: User,
+) -> None:
+    # given: two pending orders paid at the provider, and a connection that prepared nothing
+    orders = [_checkout(buyer, make_cart(buyer, lines=2)) for buyer in (user, other_user)]
+    events = [_signed(_paid_event(stripe_env, order)) for order in orders]
+    connection.close()
+
+    # when: the first event, then the second (and a replay of it)
+    with mock.patch.object(jobs, "_later"), CaptureQueriesContext(connection) as first_ctx:
+        webhook_receive(payload=events[0][0], headers=events[0][1])
+    after_first = _prepared_statements()
+    with mock.patch.object(jobs, "_later"):
+        webhook_receive(payload=events[1][0], headers=events[1][1])
+        replay = webhook_receive(payload=events[1][0], headers=events[1][1])
+
+    # then: each statement of the first delivery was prepared (its SQL has server-side
+    # placeholders); the second and the replay reused them; both orders are paid
+    statements = [q["sql"] for q in first_ctx.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(statements) == 7
+    assert statements[0].startswith("INSERT INTO payments_providerevent")
+    assert all(sql.strip() in {prepared.strip() for prepared in after_first} for sql in statements)
+    assert _prepared_statements() == after_first
+    assert replay.outcome is WebhookOutcome.DUPLICATE
+    assert set(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == {
+        "paid"
+    }
 
 
 @pytest.mark.django_db
