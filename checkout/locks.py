@@ -18,7 +18,7 @@ must run inside `transaction.atomic` (Django raises TransactionManagementError o
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -74,26 +74,47 @@ def lock_cart_of_order(order_id: UUID | str) -> Order | None:
 
     The order row is read, not locked (the cart's lock comes first; change the order with a
     conditional update). Its fields are as they were when the statement started, before any wait
-    for the cart. Every paid webhook runs this: its SQL is written once per process
-    (`_cart_of_order_sql`) instead of compiled by the ORM on each call, which cost more CPU than
-    the rest of the statement's round trip.
+    for the cart. Every paid webhook runs this: its SQL and its columns' converters are worked out
+    once per process (`_cart_of_order`) instead of by the ORM on each call, which cost more CPU
+    than the statement's round trip.
     """
     try:
         pk = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:  # not a primary key: no such row
         return None
-    sql = _cart_of_order_sql(connection.features.has_select_for_update_of)
-    param = Order._meta.pk.get_db_prep_value(pk, connection)  # a UUID, or SQLite's hex text
-    return next(iter(Order.objects.raw(sql, [param])), None)
+    sql, attnames, converters = _cart_of_order(
+        connection.vendor, connection.features.has_select_for_update_of
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Order._meta.pk.get_db_prep_value(pk, connection)])  # UUID, or SQLite's hex
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, convert in converters:
+        values[index] = convert(values[index], None, connection)
+    return Order.from_db(connection.alias, attnames, values)
+
+
+_Converter = Callable[[Any, Any, Any], Any]
 
 
 @functools.cache
-def _cart_of_order_sql(lock_of: bool) -> str:
-    """`SELECT order.* … FOR UPDATE OF cart` (no lock where the database has none: SQLite)."""
+def _cart_of_order(vendor: str, lock_of: bool) -> tuple[str, list[str], list[tuple[int, _Converter]]]:
+    """`SELECT` the order's columns `… FOR UPDATE OF` its cart (no lock where the database has none:
+    SQLite), the columns' attribute names, and the converters the ORM would apply to them."""
     quote = connection.ops.quote_name
+    fields = Order._meta.concrete_fields
+    columns = ", ".join(f"o.{quote(field.column)}" for field in fields)
     order, cart = quote(Order._meta.db_table), quote(Cart._meta.db_table)
-    sql = f"SELECT o.* FROM {order} o INNER JOIN {cart} c ON c.id = o.cart_id WHERE o.id = %s"  # noqa: S608 - model tables
-    return sql + " FOR UPDATE OF c" if lock_of else sql
+    sql = f"SELECT {columns} FROM {order} o INNER JOIN {cart} c ON c.id = o.cart_id WHERE o.id = %s"  # noqa: S608 - model columns
+    converters = [
+        (index, convert)
+        for index, field in enumerate(fields)
+        for convert in connection.ops.get_db_converters(field.get_col(Order._meta.db_table))
+        + field.get_db_converters(connection)  # type: ignore[attr-defined]  # on every Field
+    ]
+    return (sql + " FOR UPDATE OF c" if lock_of else sql), [field.attname for field in fields], converters
 
 
 def lock_orders(orders: QuerySet[Order], *, skip_locked: bool = False) -> list[Order]:

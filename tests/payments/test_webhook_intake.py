@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -29,6 +30,7 @@ from notifications import jobs
 from notifications.models import OutboxEvent
 from payments.models import ProviderEvent
 from payments.webhooks import WebhookOutcome, webhook_receive
+from tests.checkout.backoffice import make_order
 from tests.checkout.conftest import (  # noqa: F401  (fixtures)
     CARD_OK,
     checkout_url,
@@ -264,11 +266,30 @@ def _wait_for_lock_wait(seconds: float = 10.0) -> bool:
 
 
 @pytest.mark.django_db
-def test_lock_cart_of_order_reads_the_order_and_names_no_other() -> None:
-    # given / when / then: an unknown or malformed id is no order
+def test_lock_cart_of_order_reads_the_order_and_names_no_other(user: User) -> None:
+    # given: an order with every kind of column set (JSON, timestamps, a foreign key, a UUID)
+    order = make_order(user, status=Order.Status.PAID)
+    Order.objects.filter(pk=order.pk).update(
+        shipping_address={"name": "Asha", "country": "IN", "line1": "MG Road 1"},
+        checkout_options={"shipping_options": [{"ref": "1", "name": "Post", "amount": 900}]},
+        session_unclear_since=timezone.now(),
+    )
+    expected = Order.objects.get(pk=order.pk)
+
+    # when
     with transaction.atomic():
-        assert lock_cart_of_order("00000000-0000-0000-0000-000000000000") is None
-        assert lock_cart_of_order("not-a-uuid") is None
+        by_uuid = lock_cart_of_order(order.pk)
+        by_text = lock_cart_of_order(str(order.pk))
+        unknown = lock_cart_of_order("00000000-0000-0000-0000-000000000000")
+        malformed = lock_cart_of_order("not-a-uuid")
+
+    # then: the order as the ORM reads it, field by field; an unknown or malformed id is no order
+    for read in (by_uuid, by_text):
+        assert read is not None
+        assert not read._state.adding
+        for field in Order._meta.concrete_fields:
+            assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert (unknown, malformed) == (None, None)
 
 
 @pytest.mark.django_db
