@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import connection
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -21,12 +22,14 @@ from rest_framework.response import Response
 from checkout.models import Order
 from checkout.ownership import ORDER_TOKEN_HEADER, order_not_found, owner_from_request
 from checkout.selectors.orders import order_get_for_owner, order_list_for_owner, orders_for_owner
-from checkout.serializers.order_rows import OrderRow, order_rows, orders_data
+from checkout.serializers.cart_json import CONTENT_TYPE, plain_json
+from checkout.serializers.order_rows import OrderRow, order_json, order_rows, orders_data, page_json
 from checkout.serializers.orders import OrderConfirmSerializer, OrderSerializer
 from checkout.services.orders import order_cancel, order_confirm
 from checkout.views import UUID_REGEX
 from checkout.views.security import ANONYMOUS, JWT, ORDER_AUTHENTICATION, OwnerRules, TokenVaryMixin, security
 from payments.interface import gateway
+from shopapi.db import prepared_statements
 from shopapi.pagination import KeysetPagination, PageQuery
 from shopapi.schema import error_responses
 
@@ -49,8 +52,16 @@ def _json_in_sql() -> bool:
 
 
 def _page_rows(page: PageQuery) -> list[OrderRow]:
-    """The page's orders as rows, each with its items, events and shipments: one query."""
-    return order_rows(page.queryset, limit=page.limit)
+    """The page's orders as rows, each with its items, events and shipments: one query, prepared
+    (one owner's newest orders: the same plan whatever the owner; planning it was ~0.6 ms)."""
+    with prepared_statements():
+        return order_rows(page.queryset, limit=page.limit)
+
+
+def _json(body: bytes) -> HttpResponse:
+    """An answer written by checkout/serializers/order_rows.py: the bytes and the headers DRF's JSON
+    renderer gives the serializer's data (`plain_json` says when it would render them so)."""
+    return HttpResponse(body, content_type=CONTENT_TYPE)
 
 
 def _parse_uuid(value: str) -> UUID:
@@ -96,7 +107,7 @@ class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
         ],
         responses={200: OrderSerializer(many=True), **error_responses(400, 401)},
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> HttpResponse | Response:
         status_filter = request.query_params.get("status") or None
         if status_filter is not None and status_filter not in Order.Status.values:
             raise serializers.ValidationError(
@@ -110,7 +121,11 @@ class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
             return paginator.get_paginated_response(OrderSerializer(orders, many=True).data)
         queryset = order_list_for_owner(owner=owner, status=status_filter)
         rows = paginator.paginate_queryset(queryset, request, view=self, fetch=_page_rows)
-        # OrderSerializer's output, built from rows (checkout/serializers/order_rows.py)
+        # OrderSerializer's answer, written from rows (checkout/serializers/order_rows.py)
+        if plain_json(request):
+            return _json(
+                page_json(rows, next_url=paginator.next_cursor, previous_url=paginator.previous_cursor)
+            )
         return paginator.get_paginated_response(orders_data(rows))
 
     @extend_schema(
@@ -121,7 +136,7 @@ class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
         parameters=[_ORDER_ID_PARAM],
         responses={200: OrderSerializer, **error_responses(401, 404)},
     )
-    def retrieve(self, request: Request, id: str) -> Response:
+    def retrieve(self, request: Request, id: str) -> HttpResponse | Response:
         order_id = _parse_uuid(id)
         if not _json_in_sql():
             order = order_get_for_owner(order_id=order_id, owner=owner_from_request(request))
@@ -129,6 +144,8 @@ class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
         rows = order_rows(order_list_for_owner(owner=owner_from_request(request)).filter(pk=order_id))
         if not rows:
             raise order_not_found()
+        if plain_json(request):
+            return _json(order_json(rows[0]))
         return Response(orders_data(rows)[0])
 
     @extend_schema(
