@@ -30,6 +30,7 @@ from django.utils import timezone
 from catalog.cache import catalog_changed
 from catalog.models import Product, ProductImage, ProductOption, ProductVariant, StockReservation
 from catalog.stock import available_quantity
+from shopapi.db import prepared_statements
 
 
 def display_title(title: str, options: dict[str, Any] | None) -> str:
@@ -109,7 +110,8 @@ def product_children_attach(products: Sequence[Product], *, now: datetime | None
     ids = [product.pk for product in pending]
     when = connection.ops.adapt_datetimefield_value(now or timezone.now())
     children: dict[int, ProductChildren] = {pk: ProductChildren() for pk in ids}
-    with connection.cursor() as cursor:
+    # Prepared (shopapi/db.py): lookups by product id plan the same whatever the ids.
+    with prepared_statements(), connection.cursor() as cursor:
         # Only table names and placeholders are formatted into the SQL; every value is a parameter.
         cursor.execute(_children_sql(len(ids)), [when, *ids, *ids, *ids])
         rows = sorted(cursor.fetchall(), key=lambda row: (row[3], row[2]))  # position, then id

@@ -25,12 +25,15 @@ from catalog.models import Category, Product
 from catalog.search import product_search_scan
 from catalog.selectors import category_list, product_list_active
 from catalog.serializers import CategorySerializer, ProductSerializer
+from shopapi.db import prepared_statements
 from shopapi.pagination import KeysetPagination
 from shopapi.schema import error_responses
 
 # An id (at most 18 digits, so it fits a bigint) or a slug; anything else is a plain 404.
 PRODUCT_LOOKUP_REGEX = r"[-a-zA-Z0-9_]{1,220}"
 PRODUCT_ID_REGEX = r"[0-9]{1,18}"
+# Parameters whose values shape a list's plan (every filter but the ordering, and search).
+_VALUE_FILTERS = frozenset(ProductFilter.base_filters) - {"ordering"} | {"search"}
 
 
 class CategoryPagination(KeysetPagination):
@@ -118,13 +121,18 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
         return product
 
     def paginate_queryset(self, queryset: QuerySet[Product] | Sequence[Any]) -> Sequence[Any] | None:
-        """A search page is read in bounded steps (`catalog.search`); any other page is one range."""
+        """A search page is read in bounded steps (`catalog.search`); any other page is one range,
+        its statement prepared when nothing but the order and the cursor shape it (the same plan
+        whatever the cursor; a filter's or a search's plan depends on its values: shopapi/db.py)."""
         paginator = self.paginator
         if (
             not isinstance(paginator, KeysetPagination)
             or not isinstance(queryset, QuerySet)
             or not searched_terms(self.request)
         ):
+            if _VALUE_FILTERS.isdisjoint(self.request.query_params):
+                with prepared_statements():
+                    return super().paginate_queryset(queryset)
             return super().paginate_queryset(queryset)
         scan = product_search_scan(self.get_queryset())
         return paginator.paginate_queryset(queryset, self.request, view=self, fetch=scan.fetch_page)
