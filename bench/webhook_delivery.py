@@ -168,6 +168,7 @@ def webhooks_run(
             f"  CPU per first delivery: server {cpu['server_ms']:.1f} ms, "
             f"postgres {cpu['postgres_ms']:.1f} ms, senders {cpu['senders_ms']:.1f} ms, "
             f"other work {cpu['others_ms']:.1f} ms; "
-            f"machine {cpu['machine_busy_percent']:.0f} % busy"
+            f"machine {cpu['machine_busy_percent']:.0f} % busy; "
+            f"busiest server process {cpu['busiest_process_percent']:.0f} % of the server's CPU"
         )
     return {"webhooks": figures}

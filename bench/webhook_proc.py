@@ -88,7 +88,8 @@ def _spent(before: dict[int, float], after: dict[int, float]) -> float:
 
 def cpu_share(before: Snapshot, after: Snapshot, events: int) -> dict[str, float]:
     """CPU ms per event of the server, PostgreSQL and the senders, the rest of the machine's busy
-    time per event ("others"), and how busy the machine was (% of all cores)."""
+    time per event ("others"), how busy the machine was (% of all cores), and the busiest server
+    process's share of the server's CPU."""
     if not after.total or events <= 0:
         return {}
     server = _spent(before.server, after.server)
@@ -97,7 +98,10 @@ def cpu_share(before: Snapshot, after: Snapshot, events: int) -> dict[str, float
     busy = after.busy - before.busy
     total = after.total - before.total
     per_event = 1000 / events
+    # The busiest server process's share of the server's CPU (50 % with two is an even split).
+    by_process = [seconds - before.server.get(pid, 0.0) for pid, seconds in after.server.items()]
     return {
+        "busiest_process_percent": 100 * max(by_process, default=0.0) / server if server else 0.0,
         "server_ms": server * per_event,
         "postgres_ms": postgres * per_event,
         "senders_ms": client * per_event,
