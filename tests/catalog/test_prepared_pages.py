@@ -37,8 +37,8 @@ def client() -> APIClient:
 
 def test_a_plain_page_and_its_variants_are_prepared_and_reused(client: APIClient) -> None:
     # when: the first page twice, in two orders, and a second page by its cursor
-    first = [client.get(PRODUCTS, {**UNCACHED, "page_size": 2}) for _ in range(2)]
-    client.get(PRODUCTS, {**UNCACHED, "page_size": 2, "ordering": "unit_amount"})
+    first = [client.get(PRODUCTS, {**UNCACHED, "page_size": "2"}) for _ in range(2)]
+    client.get(PRODUCTS, {**UNCACHED, "page_size": "2", "ordering": "unit_amount"})
     following = client.get(first[0].json()["next"])
 
     # then: the same answers; one statement per shape (first page, cursor page, other order)
