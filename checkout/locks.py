@@ -25,6 +25,7 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.transaction import TransactionManagementError
 
 from catalog.models import ProductVariant
 from checkout.models import Cart, Order
@@ -78,6 +79,8 @@ def lock_cart_of_order(order_id: UUID | str) -> Order | None:
     once per process (`_cart_of_order`) instead of by the ORM on each call, which cost more CPU
     than the statement's round trip.
     """
+    if connection.get_autocommit():  # the lock would end with the statement (the ORM's rule too)
+        raise TransactionManagementError("lock_cart_of_order must run inside transaction.atomic")
     try:
         pk = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:  # not a primary key: no such row

@@ -86,7 +86,8 @@ def webhook_receive(*, payload: bytes, headers: Mapping[str, str]) -> WebhookRes
     notification = gateway().webhook_parse(payload=payload, headers=headers)
     event_id, event_type = notification.event_id, notification.type
     # Every statement of a delivery has one shape whatever the event: prepared once per connection.
-    with prepared_statements(), transaction.atomic(durable=True):
+    # The block sits inside the transaction, so the jobs run on commit (eager mode) are not prepared.
+    with transaction.atomic(durable=True), prepared_statements():
         if not _record_once(event_id=event_id, event_type=event_type, payload=notification.payload):
             outcome = WebhookOutcome.DUPLICATE
         else:

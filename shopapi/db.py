@@ -13,9 +13,15 @@ for it, which is why this is opt-in, block by block: use it only around statemen
 plan does not depend on the values (primary-key lookups and writes, one owner's rows, a cart's
 lines). Never around catalog filters or search, whose plans depend on the terms.
 
-Outside a block nothing changes: client-side binding, nothing prepared. On SQLite, and with
-`DATABASE_PREPARED_STATEMENTS=0` (for a connection pooler that cannot keep prepared statements,
-such as PgBouncer before 1.21 in transaction mode), the block does nothing.
+Outside a block nothing changes: client-side binding, nothing prepared. The block does nothing
+on SQLite; with `CONN_MAX_AGE=0` (a connection per request: preparing would only add a round trip
+per statement); and with `DATABASE_PREPARED_STATEMENTS=0`, for a pooler in transaction mode that
+cannot keep them (PgBouncer before 1.22: psycopg sends `DEALLOCATE ALL` after every rollback).
+
+A migration that changes the type of a column a prepared statement returns makes that statement
+fail ("cached plan must not change result type") on the connections that prepared it, until they
+are recycled (`CONN_MAX_AGE`): run such a migration with the web processes restarted after it
+(README "Scaling out").
 """
 
 from __future__ import annotations
@@ -61,7 +67,11 @@ def prepared_statements(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     Nesting is fine; the connection's own cursors come back when the outermost block ends.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+    if (
+        connection.vendor != "postgresql"
+        or not settings.DATABASE_PREPARED_STATEMENTS
+        or connection.settings_dict.get("CONN_MAX_AGE") == 0
+    ):
         yield
         return
     connection.ensure_connection()

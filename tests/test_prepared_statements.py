@@ -94,3 +94,16 @@ def test_a_rollback_inside_a_block_leaves_later_statements_working() -> None:
     # then: it is prepared afresh and answers
     assert answer == 6
     assert _prepared() == ["SELECT $1::int + 1 AS shopapi_prepared_probe"]
+
+
+def test_connections_not_reused_prepare_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: a connection per request (CONN_MAX_AGE=0): preparing would only cost a round trip
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+
+    # when
+    with prepared_statements():
+        answers = [_probe(1), _probe(1)]
+
+    # then
+    assert answers == [2, 2]
+    assert _prepared() == []

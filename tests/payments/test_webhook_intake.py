@@ -17,6 +17,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -166,6 +167,28 @@ def test_a_delivery_runs_prepared_statements_and_the_next_one_prepares_nothing_n
     }
 
 
+@pytest.mark.postgres_only  # PostgreSQL's prepared statements
+@pytest.mark.django_db(transaction=True)
+def test_the_jobs_run_at_the_commit_are_not_prepared(
+    stripe_env: FakeStripeServer,  # noqa: F811
+    user: User,
+) -> None:
+    # given: eager jobs (no broker: the outbox dispatch runs at the commit, on this thread)
+    order = _checkout(user, make_cart(user))
+    payload, headers = _signed(_paid_event(stripe_env, order))
+    connection.close()
+
+    # when
+    webhook_receive(payload=payload, headers=headers)
+
+    # then: the delivery's statements were prepared, the dispatch's (it locks its row with
+    # SKIP LOCKED) ran with the connection's own cursors after the block
+    prepared = _prepared_statements()
+    assert any(sql.startswith("INSERT INTO payments_providerevent") for sql in prepared)
+    assert not [sql for sql in prepared if "SKIP LOCKED" in sql]
+    assert OutboxEvent.objects.get(order=order).dispatched_at is not None
+
+
 @pytest.mark.django_db
 def test_an_ignored_event_is_recorded_once_and_processed(stripe_env: FakeStripeServer) -> None:  # noqa: F811
     # given
@@ -263,6 +286,16 @@ def _wait_for_lock_wait(seconds: float = 10.0) -> bool:
                 return True
             time.sleep(0.05)
     return False
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit: no transaction around the test
+def test_lock_cart_of_order_outside_a_transaction_is_refused(user: User) -> None:
+    # given
+    order = make_order(user)
+
+    # when / then: a lock outside a transaction would end with its statement
+    with pytest.raises(TransactionManagementError):
+        lock_cart_of_order(order.pk)
 
 
 @pytest.mark.django_db
