@@ -8,6 +8,7 @@ Inactive products are neither listed nor retrievable (404).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -130,10 +131,9 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
             or not isinstance(queryset, QuerySet)
             or not searched_terms(self.request)
         ):
-            if _VALUE_FILTERS.isdisjoint(self.request.query_params):
-                with prepared_statements():
-                    return super().paginate_queryset(queryset)
-            return super().paginate_queryset(queryset)
+            plain = _VALUE_FILTERS.isdisjoint(self.request.query_params)
+            with prepared_statements() if plain else contextlib.nullcontext():
+                return super().paginate_queryset(queryset)
         scan = product_search_scan(self.get_queryset())
         return paginator.paginate_queryset(queryset, self.request, view=self, fetch=scan.fetch_page)
 

@@ -85,9 +85,7 @@ def lock_cart_of_order(order_id: UUID | str) -> Order | None:
         pk = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:  # not a primary key: no such row
         return None
-    sql, attnames, converters = _cart_of_order(
-        connection.vendor, connection.features.has_select_for_update_of
-    )
+    sql, attnames, converters = _cart_of_order(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [Order._meta.pk.get_db_prep_value(pk, connection)])  # UUID, or SQLite's hex
         row = cursor.fetchone()
@@ -103,9 +101,10 @@ _Converter = Callable[[Any, Any, Any], Any]
 
 
 @functools.cache
-def _cart_of_order(vendor: str, lock_of: bool) -> tuple[str, list[str], list[tuple[int, _Converter]]]:
+def _cart_of_order(vendor: str) -> tuple[str, list[str], list[tuple[int, _Converter]]]:
     """`SELECT` the order's columns `… FOR UPDATE OF` its cart (no lock where the database has none:
-    SQLite), the columns' attribute names, and the converters the ORM would apply to them."""
+    SQLite), the columns' attribute names, and the converters the ORM would apply to them; once
+    per database vendor (`vendor` is the cache key: all of it follows from the connection's)."""
     quote = connection.ops.quote_name
     fields = Order._meta.concrete_fields
     columns = ", ".join(f"o.{quote(field.column)}" for field in fields)
@@ -117,7 +116,9 @@ def _cart_of_order(vendor: str, lock_of: bool) -> tuple[str, list[str], list[tup
         for convert in connection.ops.get_db_converters(field.get_col(Order._meta.db_table))
         + field.get_db_converters(connection)  # type: ignore[attr-defined]  # on every Field
     ]
-    return (sql + " FOR UPDATE OF c" if lock_of else sql), [field.attname for field in fields], converters
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF c"
+    return sql, [field.attname for field in fields], converters
 
 
 def lock_orders(orders: QuerySet[Order], *, skip_locked: bool = False) -> list[Order]:

@@ -26,6 +26,7 @@ are recycled (`CONN_MAX_AGE`): run such a migration with the web processes resta
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 
+@functools.cache
 def _preparing_cursor() -> type:
     """psycopg's server-binding cursor as Django configures it, preparing every statement."""
     from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3 only
@@ -56,7 +58,6 @@ def _preparing_cursor() -> type:
     return PreparingCursor
 
 
-_PREPARING: list[type] = []
 _ONLY_WHEN_ASKED = 2**31 - 1
 
 
@@ -76,12 +77,10 @@ def prepared_statements(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         return
     connection.ensure_connection()
     raw = connection.connection
-    if not _PREPARING:
-        _PREPARING.append(_preparing_cursor())
     previous = raw.cursor_factory, raw.prepare_threshold
     # psycopg prepares nothing, even when asked, while the threshold is None (Django's default);
     # a threshold no count reaches prepares only what the cursor asks for.
-    raw.cursor_factory, raw.prepare_threshold = _PREPARING[0], _ONLY_WHEN_ASKED
+    raw.cursor_factory, raw.prepare_threshold = _preparing_cursor(), _ONLY_WHEN_ASKED
     try:
         yield
     finally:

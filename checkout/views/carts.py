@@ -32,7 +32,7 @@ from checkout.selectors.carts import (
     cart_rows_get_for_owner,
     cart_rows_list_for_owner,
 )
-from checkout.serializers.cart_json import CONTENT_TYPE, cart_json, carts_json, plain_json
+from checkout.serializers.cart_json import cart_json, carts_json, json_answer, plain_json
 from checkout.serializers.carts import (
     CappedLineSerializer,
     CartClaimSerializer,
@@ -102,7 +102,7 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
     def list(self, request: Request) -> HttpResponse | Response:
         owner = owner_from_request(request)
         if plain_json(request):
-            return _json(carts_json(cart_rows_list_for_owner(owner=owner), request))
+            return json_answer(carts_json(cart_rows_list_for_owner(owner=owner), request))
         carts = cart_list_for_owner(owner=owner)
         return Response(CartSerializer(carts, many=True, context={"request": request}).data)
 
@@ -131,7 +131,7 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         answer = status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK
         if plain_json(request):
             rows = cart_rows_get_for_owner(cart_id=opened.cart.pk, owner=opened.owner)
-            return _json(cart_json(rows, request, token=opened.token), code=answer)
+            return json_answer(cart_json(rows, request, token=opened.token), status=answer)
         cart = cart_get_for_owner(cart_id=opened.cart.pk, owner=opened.owner)
         return Response(
             CartSerializer(cart, context={"request": request, "cart_token": opened.token}).data,
@@ -152,7 +152,7 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
     def retrieve(self, request: Request, id: str) -> HttpResponse | Response:
         owner = owner_from_request(request)
         if plain_json(request):
-            return _json(cart_json(cart_rows_get_for_owner(cart_id=id, owner=owner), request))
+            return json_answer(cart_json(cart_rows_get_for_owner(cart_id=id, owner=owner), request))
         cart = cart_get_for_owner(cart_id=id, owner=owner)
         return Response(CartSerializer(cart, context={"request": request}).data)
 
@@ -280,7 +280,7 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         if plain_json(request):
             rows = cart_rows_get_for_owner(cart_id=result.cart.pk, owner=owner)
             capped = list(CappedLineSerializer(result.capped, many=True).data)
-            return _json(cart_json(rows, request, capped=capped))
+            return json_answer(cart_json(rows, request, capped=capped))
         cart = cart_get_for_owner(cart_id=result.cart.pk, owner=owner)
         context = {"request": request, "capped": result.capped}
         return Response(CartClaimSerializer(cart, context=context).data)
@@ -292,9 +292,3 @@ class CartViewSet(TokenVaryMixin, viewsets.ViewSet):
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
-
-
-def _json(body: bytes, *, code: int = status.HTTP_200_OK) -> HttpResponse:
-    """A cart answer rendered by checkout/serializers/cart_json.py (the bytes and the headers DRF's
-    JSON renderer would give the serializer's data)."""
-    return HttpResponse(body, content_type=CONTENT_TYPE, status=code)

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from checkout.models import Order
 from checkout.ownership import ORDER_TOKEN_HEADER, order_not_found, owner_from_request
 from checkout.selectors.orders import order_get_for_owner, order_list_for_owner, orders_for_owner
-from checkout.serializers.cart_json import CONTENT_TYPE, plain_json
+from checkout.serializers.cart_json import json_answer, plain_json
 from checkout.serializers.order_rows import OrderRow, order_json, order_rows, orders_data, page_json
 from checkout.serializers.orders import OrderConfirmSerializer, OrderSerializer
 from checkout.services.orders import order_cancel, order_confirm
@@ -56,12 +56,6 @@ def _page_rows(page: PageQuery) -> list[OrderRow]:
     (one owner's newest orders: the same plan whatever the owner; planning it was ~0.6 ms)."""
     with prepared_statements():
         return order_rows(page.queryset, limit=page.limit)
-
-
-def _json(body: bytes) -> HttpResponse:
-    """An answer written by checkout/serializers/order_rows.py: the bytes and the headers DRF's JSON
-    renderer gives the serializer's data (`plain_json` says when it would render them so)."""
-    return HttpResponse(body, content_type=CONTENT_TYPE)
 
 
 def _parse_uuid(value: str) -> UUID:
@@ -123,7 +117,7 @@ class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
         rows = paginator.paginate_queryset(queryset, request, view=self, fetch=_page_rows)
         # OrderSerializer's answer, written from rows (checkout/serializers/order_rows.py)
         if plain_json(request):
-            return _json(
+            return json_answer(
                 page_json(rows, next_url=paginator.next_cursor, previous_url=paginator.previous_cursor)
             )
         return paginator.get_paginated_response(orders_data(rows))
@@ -145,7 +139,7 @@ class OrderViewSet(TokenVaryMixin, viewsets.GenericViewSet[Order]):
         if not rows:
             raise order_not_found()
         if plain_json(request):
-            return _json(order_json(rows[0]))
+            return json_answer(order_json(rows[0]))
         return Response(orders_data(rows)[0])
 
     @extend_schema(
